@@ -1,0 +1,1 @@
+"""caller_id_pool package."""
