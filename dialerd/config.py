@@ -1,0 +1,217 @@
+"""Configuration: the main `dialerd.yaml` and one YAML file per campaign.
+
+Models are strict (no "yes" read as true, no number read as text) and forbid unknown keys.
+Every problem is collected and reported at once as `file:line:col: field: message`.
+Secrets are never in the models as plain text: they are read from a file or the
+environment (or inline, for labs) into SecretStr at load time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self, TypeVar
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from dialerd.errors import ConfigError, ConfigProblem
+from dialerd.yamlfile import locate, read_yaml, validation_problems
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+
+M = TypeVar("M", bound="BaseModel")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class SecretSource(Strict):
+    """A secret given inline, in a file (first line), or in an environment variable."""
+
+    secret: SecretStr | None = None
+    secret_file: str | None = None
+    secret_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        given = [s for s in (self.secret, self.secret_file, self.secret_env) if s is not None]
+        if len(given) > 1:
+            raise ValueError("give only one of secret, secret_file, secret_env")
+        return self
+
+    def reveal(self) -> str | None:
+        if self.secret is not None:
+            return self.secret.get_secret_value()
+        if self.secret_file is not None:
+            return Path(self.secret_file).read_text(encoding="utf-8").splitlines()[0].strip()
+        if self.secret_env is not None:
+            return os.environ[self.secret_env]
+        return None
+
+
+class AmiServer(SecretSource):
+    name: Annotated[str, Field(pattern=NAME_PATTERN)] = "asterisk"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 5038
+    username: str
+    ping_interval_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+
+
+class DatabaseSettings(SecretSource):
+    """`url` without the password; the password comes from secret/secret_file/secret_env."""
+
+    url: Annotated[str, Field(pattern=r"^postgresql(\+asyncpg)?://")]
+
+
+class RedisSettings(SecretSource):
+    url: Annotated[str, Field(pattern=r"^rediss?://")]
+
+
+class MetricsSettings(Strict):
+    listen: str = "127.0.0.1:9311"
+
+
+class MainConfig(Strict):
+    node: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")] = Field(
+        default_factory=lambda: socket.gethostname()[:63]
+    )
+    database: DatabaseSettings
+    redis: RedisSettings | None = None
+    asterisk: Annotated[list[AmiServer], Field(min_length=1)]
+    metrics: MetricsSettings = MetricsSettings()
+    campaigns_dir: str = "campaigns"
+    shutdown_grace_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
+
+
+class DialSettings(Strict):
+    trunk: str = Field(description="dial string template; {number} is the E.164 number")
+    ring_timeout_s: Annotated[float, Field(ge=15, le=120)] = 25.0
+    caller_id: Annotated[str | None, Field(pattern=E164_PATTERN)] = None
+    caller_name: Annotated[str | None, Field(max_length=40)] = None
+    server: str | None = None
+
+    @model_validator(mode="after")
+    def _trunk_has_number(self) -> Self:
+        if "{number}" not in self.trunk:
+            raise ValueError(f"trunk {self.trunk!r} must contain {{number}}")
+        if re.search(r"[\r\n]", self.trunk):
+            raise ValueError("trunk must be one line")
+        return self
+
+
+class SafeHarbour(Strict):
+    grace_s: Annotated[float, Field(gt=0, le=2)] = 2.0
+    abandon_sound: Annotated[str, Field(pattern=r"^[A-Za-z0-9_/.-]+$")] = "silence/1"
+
+
+class RetryRule(Strict):
+    delay_s: Annotated[float, Field(ge=0)]
+    max_attempts: Annotated[int | None, Field(ge=1)] = None
+    next_phone: bool = False
+
+
+class RetrySettings(Strict):
+    busy: RetryRule = RetryRule(delay_s=600, max_attempts=5)
+    no_answer: RetryRule = RetryRule(delay_s=3600, max_attempts=4, next_phone=True)
+    congestion: RetryRule = RetryRule(delay_s=300, max_attempts=5)
+    failed: RetryRule = RetryRule(delay_s=3600, max_attempts=2, next_phone=True)
+    abandoned: RetryRule = RetryRule(delay_s=72 * 3600, max_attempts=2)
+    machine: RetryRule = RetryRule(delay_s=4 * 3600, max_attempts=3, next_phone=True)
+    cancelled: RetryRule = RetryRule(delay_s=60)
+    unknown: RetryRule = RetryRule(delay_s=3600, max_attempts=3)
+    max_attempts_per_phone: Annotated[int, Field(ge=1)] = 6
+    max_attempts_per_lead: Annotated[int, Field(ge=1)] = 10
+
+
+class LineSettings(Strict):
+    max_lines: Annotated[int, Field(ge=1, le=10_000)] = 30
+    dial_ratio: Annotated[float, Field(ge=1.0, le=3.0)] = 1.0
+
+
+class Campaign(Strict):
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    enabled: bool = True
+    mode: Literal["progressive"] = "progressive"
+    queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    region: str
+    dial: DialSettings
+    safe_harbour: SafeHarbour = SafeHarbour()
+    lines: LineSettings = LineSettings()
+    retry: RetrySettings = RetrySettings()
+    lease_s: Annotated[float, Field(ge=10, le=3600)] = 120.0
+
+    @model_validator(mode="after")
+    def _known_region(self) -> Self:
+        if self.region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                f"region {self.region!r} is not an ISO 3166 country code (e.g. GB, UA, US)"
+            )
+        return self
+
+
+def load_main_config(path: Path) -> MainConfig:
+    document = read_yaml(path)
+    config = _validate(MainConfig, path, document)
+    _check_secrets(path, document, config)
+    return config
+
+
+def _validate(model: type[M], path: Path, document: Any) -> M:
+    if not isinstance(document, dict):
+        raise ConfigError([ConfigProblem(str(path), 1, 1, "", "expected a mapping of keys")])
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(validation_problems(path, document, exc)) from exc
+
+
+def _check_secrets(path: Path, document: Any, config: MainConfig) -> None:
+    sources: list[tuple[list[str | int], SecretSource]] = [(["database"], config.database)]
+    sources += [(["asterisk", i], server) for i, server in enumerate(config.asterisk)]
+    if config.redis is not None:
+        sources.append((["redis"], config.redis))
+    problems = []
+    for loc, source in sources:
+        try:
+            source.reveal()
+        except (OSError, KeyError, IndexError) as exc:
+            line, col = locate(document, loc)
+            where = ".".join(map(str, loc))
+            problems.append(
+                ConfigProblem(str(path), line, col, where, f"cannot read secret: {exc}")
+            )
+    if problems:
+        raise ConfigError(problems)
+
+
+def load_campaigns(directory: Path) -> dict[str, Campaign]:
+    """Every `*.yaml` campaign in `directory`; all problems of all files reported together."""
+    campaigns: dict[str, Campaign] = {}
+    origin: dict[str, Path] = {}
+    problems: list[ConfigProblem] = []
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            campaign = _validate(Campaign, path, read_yaml(path))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        if campaign.name in campaigns:
+            problems.append(
+                ConfigProblem(
+                    str(path),
+                    1,
+                    1,
+                    "name",
+                    f"campaign {campaign.name!r} is also defined in {origin[campaign.name]}",
+                )
+            )
+            continue
+        campaigns[campaign.name], origin[campaign.name] = campaign, path
+    if problems:
+        raise ConfigError(problems)
+    return campaigns

@@ -1,0 +1,114 @@
+"""Domain values shared by the daemon and its storage adapters.
+
+Storage returns these frozen values, never ORM rows, so the rest of dialerd does not
+know SQLAlchemy exists. Times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class Outcome(enum.StrEnum):
+    """How one call attempt ended. The values are stored as text: a public interface."""
+
+    CONNECTED = "connected"  # answered and talked to an agent
+    ABANDONED = "abandoned"  # answered, no agent within the safe-harbour grace
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    CONGESTION = "congestion"
+    FAILED = "failed"  # rejected by Asterisk or the trunk
+    MACHINE = "machine"  # answering machine detected
+    CANCELLED = "cancelled"  # dialer hung up before an answer (shutdown, DNC added)
+    UNKNOWN = "unknown"  # the daemon lost track; reconciled later
+
+
+class PhoneType(enum.StrEnum):
+    MOBILE = "mobile"
+    LANDLINE = "landline"
+    UNKNOWN = "unknown"
+
+
+class PhoneState(enum.StrEnum):
+    """Where a phone stands in its campaign's schedule."""
+
+    STANDBY = "standby"  # waits behind another phone of the same lead
+    SCHEDULED = "scheduled"  # waits for next_dial_at
+    LEASED = "leased"  # claimed by a node, which will dial it before the lease ends
+    DIALING = "dialing"  # an attempt is in flight
+    DONE = "done"  # reached: no more attempts needed
+    EXHAUSTED = "exhausted"  # retry rules allow no more attempts
+
+
+@dataclass(frozen=True, slots=True)
+class DuePhone:
+    """A phone claimed for dialing, with what is needed to dial it."""
+
+    phone_id: int
+    lead_id: int
+    campaign_id: int
+    number: str  # E.164
+    phone_type: PhoneType
+    lead_name: str
+    time_zone: str | None
+    attempts: int  # attempts already made on this phone
+    lead_attempts: int  # attempts already made on the whole lead
+    next_phone_id: int | None  # the lead's next phone in order that is on standby
+    lease_until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttempt:
+    """Written before the Originate is sent: the attempt exists even if we crash next."""
+
+    attempt_id: uuid.UUID
+    campaign_id: int
+    lead_id: int
+    phone_id: int
+    number: str
+    caller_id: str | None
+    attempt_number: int  # 1-based, per lead
+    node: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """The final facts of an attempt, written once when it ends."""
+
+    attempt_id: uuid.UUID
+    outcome: Outcome
+    ended_at: datetime
+    originated_at: datetime | None = None
+    answered_at: datetime | None = None
+    agent_connected_at: datetime | None = None
+    ast_reason: int | None = None
+    hangup_cause: int | None = None
+    agent: str | None = None
+    hold_s: float | None = None
+    talk_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NextDial:
+    """What the retry rules decided for the phone after an attempt."""
+
+    phone_id: int
+    state: PhoneState
+    next_dial_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAttempt:
+    """An attempt with no end recorded: left over by a crash or a lost connection."""
+
+    attempt_id: uuid.UUID
+    campaign_id: int
+    phone_id: int
+    number: str
+    node: str
+    created_at: datetime
+    originated_at: datetime | None

@@ -1,0 +1,97 @@
+"""YAML files read for people: YAML 1.2 (ruamel.yaml), positions kept, errors as file:line.
+
+YAML 1.2 keeps `0441234567` a string-looking scalar (it becomes an int, which the models
+reject with a "quote it" hint rather than silently reading octal), `NO` a string, and
+rejects duplicate keys. The round-trip loader keeps each key's line and column, which
+`locate` uses to point validation errors at the exact place in the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from dialerd.errors import ConfigError, ConfigProblem
+
+
+def read_yaml(path: Path) -> Any:
+    """The document in `path`; ConfigError (with file:line) if it is not valid YAML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(str(path), 0, 0, "", f"cannot read: {exc}")]) from exc
+    try:
+        return YAML(typ="rt", pure=True).load(text)
+    except MarkedYAMLError as exc:
+        raise ConfigError([_yaml_problem(path, exc)]) from exc
+    except YAMLError as exc:
+        raise ConfigError([ConfigProblem(str(path), 0, 0, "", str(exc))]) from exc
+
+
+def _yaml_problem(path: Path, exc: MarkedYAMLError) -> ConfigProblem:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    problem = exc.problem or "invalid YAML"
+    if "duplicate key" in problem:
+        problem = problem.split(" with value")[0] + ": each key may appear only once"
+    context = f" ({exc.context})" if exc.context and "duplicate" not in problem else ""
+    return ConfigProblem(str(path), line, column, "", f"{problem}{context}")
+
+
+def locate(document: Any, loc: Sequence[str | int]) -> tuple[int, int]:
+    """1-based (line, column) of the deepest node of `loc` present in the document."""
+    node, position = document, (0, 0)
+    for key in loc:
+        found = _child_position(node, key)
+        if found is None:
+            break
+        position = found
+        node = node[key]
+    if position == (0, 0) and isinstance(document, CommentedMap):
+        position = (document.lc.line + 1, document.lc.col + 1)
+    return position
+
+
+def _child_position(node: Any, key: str | int) -> tuple[int, int] | None:
+    if isinstance(node, CommentedMap) and key in node:
+        line, col = node.lc.key(key)
+        return line + 1, col + 1
+    if isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
+        line, col = node.lc.item(key)
+        return line + 1, col + 1
+    return None
+
+
+def validation_problems(
+    path: Path, document: Any, error: ValidationError, prefix: Sequence[str | int] = ()
+) -> list[ConfigProblem]:
+    """Each pydantic error as a ConfigProblem pointing at its key in the file."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = [*prefix, *item["loc"]]
+        line, column = locate(document, loc)
+        field = ".".join(str(part) for part in loc)
+        problems.append(ConfigProblem(str(path), line, column, field, _message(item)))
+    return problems
+
+
+def _message(item: Any) -> str:
+    kind, value = item["type"], item.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling; see docs/campaigns.md)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"expected text, got the number {value}: put it in quotes to keep leading 0 and +"
+    if kind == "bool_type":
+        return f"expected true or false, got {value!r} (YAML 1.2: yes/no/on/off are text)"
+    message: str = item["msg"]
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    return message
