@@ -85,9 +85,12 @@ class ConnectionLost:
 
 @dataclass(frozen=True, slots=True)
 class Resynced:
-    """After a reconnect: whether Asterisk still has the call's channel."""
+    """After a reconnect or restart: whether Asterisk still has the call's channel, and,
+    when the state before the loss is not known, what the channel looks like now."""
 
     still_live: bool
+    bridged: bool = False  # in a bridge: talking to an agent
+    up: bool = False  # answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +249,8 @@ def _orphaned(call: Call, event: CallEvent, now: datetime) -> Step:
 def _resynced(call: Call, event: CallEvent, now: datetime) -> Step:
     assert isinstance(event, Resynced)
     if event.still_live:
-        previous = call.before_orphaned or CallState.ANSWERED
+        seen = S.CONNECTED if event.bridged else S.ANSWERED if event.up else S.ORIGINATING
+        previous = call.before_orphaned or seen
         return stay(replace(call, state=previous, before_orphaned=None))
     return end(call, Outcome.UNKNOWN, now)
 

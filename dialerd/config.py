@@ -131,6 +131,7 @@ class RetrySettings(Strict):
 class LineSettings(Strict):
     max_lines: Annotated[int, Field(ge=1, le=10_000)] = 30
     dial_ratio: Annotated[float, Field(ge=1.0, le=3.0)] = 1.0
+    calls_per_second: Annotated[int, Field(ge=1, le=1000)] = 10
 
 
 class Campaign(Strict):
@@ -138,6 +139,7 @@ class Campaign(Strict):
     enabled: bool = True
     mode: Literal["progressive"] = "progressive"
     queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
+    wrapup_s: Annotated[float, Field(ge=0, le=600)] = 0.0
     region: str
     dial: DialSettings
     safe_harbour: SafeHarbour = SafeHarbour()

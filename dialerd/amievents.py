@@ -1,0 +1,87 @@
+"""AMI events, as the call tracker understands them. Pure translation, no state.
+
+Every call dialerd places carries its attempt id as the channel's Uniqueid (Originate's
+ChannelId), which Asterisk repeats on the OriginateResponse, the user events of the
+dialplan snippet, the queue events and the Hangup; the snippet's user events also carry
+it in an `Attempt` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from ami import Event
+from dialerd.calltrack import (
+    AgentCallEnded,
+    AgentConnected,
+    CallEvent,
+    CustomerAnswered,
+    HungUp,
+    OriginateResult,
+    QueueGaveUp,
+)
+
+AGENT_EVENTS = frozenset(
+    {
+        "QueueMember",
+        "QueueMemberStatus",
+        "QueueMemberAdded",
+        "QueueMemberRemoved",
+        "QueueMemberPause",
+        "AgentComplete",
+    }
+)
+
+
+def call_key(event: Event) -> str | None:
+    """The attempt id an event belongs to: Originate's ChannelId became the Uniqueid."""
+    return event.get("Uniqueid") or event.get("Attempt")
+
+
+def call_event(event: Event) -> CallEvent | None:
+    """The tracker event for an AMI event, or None for events the tracker ignores."""
+    translate = TRANSLATIONS.get(event.name)
+    return translate(event.headers) if translate else None
+
+
+def _number(value: str | None, default: float = 0.0) -> float:
+    try:
+        return float(value) if value else default
+    except ValueError:
+        return default
+
+
+def _originate_response(h: Mapping[str, str]) -> CallEvent:
+    return OriginateResult(reason=int(_number(h.get("Reason"))))
+
+
+def _user_event(h: Mapping[str, str]) -> CallEvent | None:
+    kind = h.get("UserEvent")
+    if kind == "DialerdAnswered":
+        return CustomerAnswered()
+    if kind == "DialerdQueueResult" and h.get("Status"):
+        return QueueGaveUp(status=h.get("Status", ""))
+    return None
+
+
+def _agent_connect(h: Mapping[str, str]) -> CallEvent:
+    agent = h.get("MemberName") or h.get("Interface") or "?"
+    return AgentConnected(agent=agent, hold_s=_number(h.get("HoldTime")))
+
+
+def _agent_complete(h: Mapping[str, str]) -> CallEvent:
+    return AgentCallEnded(talk_s=_number(h.get("TalkTime")))
+
+
+def _hangup(h: Mapping[str, str]) -> CallEvent:
+    cause = h.get("Cause")
+    return HungUp(cause=int(cause) if cause and cause.isdigit() else None)
+
+
+TRANSLATIONS: dict[str, Callable[[Mapping[str, str]], CallEvent | None]] = {
+    "OriginateResponse": _originate_response,
+    "UserEvent": _user_event,
+    "AgentConnect": _agent_connect,
+    "AgentComplete": _agent_complete,
+    "Hangup": _hangup,
+}

@@ -1,0 +1,285 @@
+"""The composition root: builds every part from the configuration and runs them.
+
+One event loop, named tasks in a TaskGroup: an event pump per Asterisk server, a runner
+per campaign, the outcome writer, and the progress printer. SIGTERM/SIGINT stop new
+dials, let calls in progress end within the grace period, write every outcome and
+return 0. SIGHUP reloads the campaign files; an invalid set keeps the running one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import structlog
+
+from ami import AmiClient, AmiError, AmiSettings, ConnectionStateChanged, Event, EventStream
+from dialerd.amievents import AGENT_EVENTS, call_event, call_key
+from dialerd.campaign import CampaignRunner, Wiring, live_channels
+from dialerd.config import AmiServer, Campaign, MainConfig, load_campaigns
+from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
+from dialerd.errors import ConfigError, Fatal
+from dialerd.outcomes import OutcomeWriter
+from dialerd.ports import Clock, Store, SystemClock
+from dialerd.progress import progress_line
+from dialerd.storage import PgStore
+
+log = structlog.get_logger("dialerd")
+
+# An attempt found open at start whose call is gone: its outcome is unknown, and the
+# phone waits an hour before it is dialled again (never at once: it may have rung).
+UNKNOWN_RETRY_S = 3600.0
+
+
+def database_url(url: str, password: str | None) -> str:
+    """The configured URL with the password (kept out of the config file) put in."""
+    if password is None:
+        return url
+    parts = urlsplit(url)
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def ami_settings(server: AmiServer) -> AmiSettings:
+    return AmiSettings(
+        host=server.host,
+        port=server.port,
+        username=server.username,
+        secret=server.reveal() or "",
+        ping_interval_s=server.ping_interval_s,
+    )
+
+
+class Daemon:
+    def __init__(self, config: MainConfig, config_dir: Path, clock: Clock | None = None) -> None:
+        self.config = config
+        self.campaigns_dir = config_dir / config.campaigns_dir
+        self.clock = clock or SystemClock()
+        self.runners: dict[str, CampaignRunner] = {}
+        self.calls: dict[str, CampaignRunner] = {}
+        self.stop_requested = asyncio.Event()
+        self.store: Store | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._group: asyncio.TaskGroup | None = None
+        self._wiring: Wiring | None = None
+
+    # ---- start and stop --------------------------------------------------------
+
+    async def run(self, *, duration_s: float | None = None, progress: bool = False) -> int:
+        campaigns = load_campaigns(self.campaigns_dir)
+        store = PgStore(database_url(self.config.database.url, self.config.database.reveal()))
+        await store.require_head()
+        self.store = store
+        ami = AmiClient(ami_settings(self.config.asterisk[0]))
+        try:
+            await ami.start(wait_s=30)
+        except AmiError as exc:
+            raise Fatal(f"cannot log in to Asterisk AMI: {exc}") from exc
+        writer = OutcomeWriter(store)
+        try:
+            return await self._serve(ami, writer, campaigns, duration_s, progress)
+        finally:
+            await ami.close()
+            await store.close()
+
+    async def _serve(
+        self,
+        ami: AmiClient,
+        writer: OutcomeWriter,
+        campaigns: dict[str, Campaign],
+        duration_s: float | None,
+        progress: bool,
+    ) -> int:
+        self._install_signals()
+        self._wiring = Wiring(
+            self.config.node,
+            self._store(),
+            ami,
+            writer,
+            self.clock,
+            self._register,
+            self._unregister,
+        )
+        async with asyncio.TaskGroup() as group:
+            self._group = group
+            self._spawn(self._pump(ami), "ami-events")
+            self._spawn(writer.run(), "outcome-writer")
+            for campaign in campaigns.values():
+                await self._start_runner(campaign)
+            await self._reconcile(ami, writer)
+            log.info("daemon_started", node=self.config.node, campaigns=sorted(self.runners))
+            self._start_extras(duration_s, progress)
+            await self.stop_requested.wait()
+            await self._drain(writer)
+            for task in self._tasks:
+                task.cancel()
+        log.info("daemon_stopped", pending_outcomes=writer.pending)
+        return 0
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        assert self._group is not None
+        self._tasks.append(self._group.create_task(work, name=name))
+
+    def _store(self) -> Store:
+        assert self.store is not None
+        return self.store
+
+    def _start_extras(self, duration_s: float | None, progress: bool) -> None:
+        if duration_s is not None:
+            self._spawn(self._stop_after(duration_s), "duration")
+        if progress:
+            self._spawn(self._print_progress(), "progress")
+
+    async def _start_runner(self, campaign: Campaign) -> None:
+        if not campaign.enabled or campaign.name in self.runners:
+            return
+        assert self._wiring is not None
+        campaign_id = await self._store().ensure_campaign(campaign.name)
+        runner = CampaignRunner(campaign, campaign_id, self._wiring)
+        self.runners[campaign.name] = runner
+        self._spawn(runner.run(), f"campaign-{campaign.name}")
+
+    def request_stop(self) -> None:
+        if not self.stop_requested.is_set():
+            log.info("stop_requested")
+        self.stop_requested.set()
+
+    async def _stop_after(self, duration_s: float) -> None:
+        await asyncio.sleep(duration_s)
+        self.request_stop()
+
+    async def _drain(self, writer: OutcomeWriter) -> None:
+        for runner in self.runners.values():
+            runner.stopping = True
+            runner.wake()
+        idle = asyncio.gather(*(r.idle.wait() for r in self.runners.values()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(idle, self.config.shutdown_grace_s)
+        left = sum(r.live_calls for r in self.runners.values())
+        if left:
+            log.warning("calls_left_in_progress", calls=left)  # reconciled at the next start
+        if not await writer.drain(timeout_s=60):
+            log.error("outcomes_not_written", pending=writer.pending)
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+    # ---- events -------------------------------------------------------------------
+
+    def _register(self, key: str, runner: CampaignRunner) -> None:
+        self.calls[key] = runner
+
+    def _unregister(self, key: str) -> None:
+        self.calls.pop(key, None)
+
+    async def _pump(self, ami: AmiClient) -> None:
+        while True:
+            try:
+                async with ami.events() as stream:
+                    await self._consume(stream)
+                return
+            except AmiError as exc:  # the stream overflowed: resynchronise
+                log.warning("event_stream_lost", error=str(exc))
+                await self._on_connection(False)
+                await self._on_connection(True)
+
+    async def _consume(self, stream: EventStream) -> None:
+        async for item in stream:
+            if isinstance(item, ConnectionStateChanged):
+                await self._on_connection(item.connected)
+            else:
+                self.dispatch(item)
+
+    def dispatch(self, event: Event) -> None:
+        if event.name in AGENT_EVENTS:
+            queue = event.get("Queue")
+            for runner in self.runners.values():
+                if runner.campaign.queue == queue:
+                    runner.on_agent_event(event)
+        translated = call_event(event)
+        if translated is None:
+            return
+        key = call_key(event)
+        owner = self.calls.get(key) if key else None
+        if owner is not None and key is not None:
+            owner.on_call_event(key, translated)
+
+    async def _on_connection(self, connected: bool) -> None:
+        log.info("ami_connection_changed", connected=connected)
+        for runner in self.runners.values():
+            if connected:
+                await runner.on_reconnected()
+            else:
+                runner.on_connection_lost()
+
+    # ---- reconciliation of attempts left open by a crash --------------------------
+
+    async def _reconcile(self, ami: AmiClient, writer: OutcomeWriter) -> None:
+        """Attempts this node left open (a crash): follow the live ones, settle the rest.
+
+        A call still up in Asterisk is adopted by its campaign's runner and ends with its
+        true outcome; a call that is gone ends as unknown, and its phone waits an hour:
+        it may have rung, so it is never dialled again at once.
+        """
+        open_attempts = await self._store().open_attempts(self.config.node)
+        if not open_attempts:
+            return
+        listing = await ami.send_list_action("CoreShowChannels")
+        channels = live_channels(listing.events)
+        by_id = {runner.campaign_id: runner for runner in self.runners.values()}
+        now = self.clock.now()
+        adopted = 0
+        for attempt in open_attempts:
+            channel = channels.get(str(attempt.attempt_id))
+            runner = by_id.get(attempt.campaign_id)
+            if channel is not None and runner is not None:
+                runner.adopt(attempt, channel)
+                adopted += 1
+                continue
+            result = AttemptResult(
+                attempt.attempt_id,
+                Outcome.UNKNOWN,
+                ended_at=now,
+                originated_at=attempt.originated_at,
+            )
+            retry_at = now + timedelta(seconds=UNKNOWN_RETRY_S)
+            writer.put(result, [NextDial(attempt.phone_id, PhoneState.SCHEDULED, retry_at)])
+        log.info("attempts_reconciled", open=len(open_attempts), adopted=adopted)
+
+    # ---- reload and progress ------------------------------------------------------
+
+    def reload(self) -> None:
+        try:
+            campaigns = load_campaigns(self.campaigns_dir)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error("config_reload_rejected", problem=str(problem))
+            return
+        for name, runner in self.runners.items():
+            if name in campaigns and campaigns[name].enabled:
+                runner.campaign = campaigns[name]
+            else:
+                runner.stopping = True  # calls in progress still end and are recorded
+        for campaign in campaigns.values():
+            if campaign.name not in self.runners:
+                self._spawn(self._start_runner(campaign), f"start-{campaign.name}")
+        log.info("config_reloaded", campaigns=sorted(campaigns))
+
+    async def _print_progress(self, out: Callable[[str], object] = sys.stderr.write) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            for runner in self.runners.values():
+                out(progress_line(runner, self.clock.monotonic()) + "\n")

@@ -1,0 +1,53 @@
+"""What the daemon needs from the outside world, as small interfaces.
+
+The PostgreSQL adapter (dialerd.storage) implements `Store`; unit tests of the pure
+parts use hand-written fakes. Integration tests always use the real adapter.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from dialerd.domain import AttemptResult, DuePhone, NewAttempt, NextDial, OpenAttempt
+
+
+class Store(Protocol):
+    async def ensure_campaign(self, name: str) -> int: ...
+
+    async def claim_due_phones(
+        self, campaign_id: int, node: str, limit: int, lease_s: float, now: datetime
+    ) -> list[DuePhone]: ...
+
+    async def create_attempt(self, attempt: NewAttempt) -> None: ...
+
+    async def record_results(
+        self, items: Sequence[tuple[AttemptResult, Sequence[NextDial]]]
+    ) -> None: ...
+
+    async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int: ...
+
+    async def open_attempts(self, node: str) -> list[OpenAttempt]: ...
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """Monotonic time for timeouts and pacing, aware UTC for what is stored."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def new_attempt_id() -> uuid.UUID:
+    return uuid.uuid4()
