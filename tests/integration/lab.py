@@ -69,10 +69,12 @@ class Lab:
         )
         return AmiSettings(**{**settings.__dict__, **overrides})
 
-    async def restart_asterisk(self) -> None:
+    async def restart_asterisk(self, *, hard: bool = False) -> None:
+        """Restart Asterisk; `hard` kills it with SIGKILL first (a crash: no goodbye)."""
         proc = await asyncio.create_subprocess_exec(
             str(LAB_SCRIPT),
             "restart-asterisk",
+            *(["--hard"] if hard else []),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
         )

@@ -141,8 +141,9 @@ async def test_asterisk_restart_fails_in_flight_action_fast_and_never_resends(
     client: AmiClient, lab: Lab
 ) -> None:
     marker = uuid.uuid4().hex
-    # A synchronous Originate stays in flight until the 60 s ring timeout: the restart
-    # must fail it at once, not after a minute, and the client must not re-send it.
+    # A synchronous Originate stays in flight until the 60 s ring timeout. Asterisk
+    # crashes (SIGKILL: it can send no answer): the client must fail the action at once,
+    # not after a minute, reconnect to the restarted Asterisk, and never re-send it.
     in_flight = asyncio.create_task(
         client.send_action(
             "Originate",
@@ -159,7 +160,7 @@ async def test_asterisk_restart_fails_in_flight_action_fast_and_never_resends(
     async with client.events() as stream:
         await asyncio.sleep(1.0)
         started = time.monotonic()
-        await lab.restart_asterisk()
+        await lab.restart_asterisk(hard=True)
         with pytest.raises(ConnectionLost):
             await asyncio.wait_for(in_flight, 10)
         assert time.monotonic() - started < 15
