@@ -21,13 +21,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CAPTURE = ROOT / "bench" / ".cache" / "ami_events.bin.gz"
 NUMBERS = ["+447700900001", "+447700900002", "+447700900004", "+447700900003", "+380501234567"]
-FAST_WORLD = {"LAB_RING_MIN_S": "0", "LAB_RING_MAX_S": "1", "LAB_TALK_MIN_S": "1",
-              "LAB_TALK_MAX_S": "2", "LAB_BUSY_MIN_S": "0", "LAB_BUSY_MAX_S": "1"}
+FAST_WORLD = {
+    "LAB_RING_MIN_S": "0",
+    "LAB_RING_MAX_S": "1",
+    "LAB_TALK_MIN_S": "1",
+    "LAB_TALK_MAX_S": "2",
+    "LAB_BUSY_MIN_S": "0",
+    "LAB_BUSY_MAX_S": "1",
+}
 
 
 def lab_status() -> dict[str, str]:
-    out = subprocess.run([str(ROOT / "scripts" / "lab"), "status", "--json"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "lab"), "status", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     info: dict[str, str] = json.loads(out)
     return info
 
@@ -40,22 +50,38 @@ def action(name: str, **headers: str) -> bytes:
 async def dial_forever(writer: asyncio.StreamWriter, queue: str) -> None:
     for n in itertools.count():
         number = NUMBERS[n % len(NUMBERS)]
-        writer.write(action(
-            "Originate", ActionID=f"rec-{n}", Channel=f"Local/{number}@lab-customers",
-            Context="dialerd-connect", Exten="s", Priority="1", Async="true", Timeout="3000",
-            CallerID="Bench <+442079460000>", Variable=f"DIALERD_QUEUE={queue}",
-        ))
+        writer.write(
+            action(
+                "Originate",
+                ActionID=f"rec-{n}",
+                Channel=f"Local/{number}@lab-customers",
+                Context="dialerd-connect",
+                Exten="s",
+                Priority="1",
+                Async="true",
+                Timeout="3000",
+                CallerID="Bench <+442079460000>",
+                Variable=f"DIALERD_QUEUE={queue}",
+            )
+        )
         await writer.drain()
         await asyncio.sleep(0.05)
 
 
 async def capture(want: int) -> bytes:
     info = lab_status()
-    reader, writer = await asyncio.open_connection(info["DIALERD_LAB_AMI_HOST"],
-                                                   int(info["DIALERD_LAB_AMI_PORT"]))
+    reader, writer = await asyncio.open_connection(
+        info["DIALERD_LAB_AMI_HOST"], int(info["DIALERD_LAB_AMI_PORT"])
+    )
     await reader.readline()  # greeting
-    writer.write(action("Login", Username=info["DIALERD_LAB_AMI_USER"],
-                        Secret=info["DIALERD_LAB_AMI_SECRET"], Events="on"))
+    writer.write(
+        action(
+            "Login",
+            Username=info["DIALERD_LAB_AMI_USER"],
+            Secret=info["DIALERD_LAB_AMI_SECRET"],
+            Events="on",
+        )
+    )
     for key, value in FAST_WORLD.items():
         writer.write(action("Setvar", Variable=key, Value=value))
     dialer = asyncio.create_task(dial_forever(writer, info["DIALERD_LAB_QUEUE"]))
@@ -69,8 +95,6 @@ async def capture(want: int) -> bytes:
     dialer.cancel()
     writer.close()
     print()
-    subprocess.run([str(ROOT / "scripts" / "lab"), "asterisk", "dialplan reload"],
-                   check=True, capture_output=True)  # restores the world's globals
     return b"".join(events[:want])
 
 
@@ -80,6 +104,12 @@ def load_or_record(want: int) -> bytes:
         if data.count(b"\r\n\r\n") >= want:
             return data
     data = asyncio.run(capture(want))
+    # A dialplan reload restores the world's globals changed for the recording.
+    subprocess.run(
+        [str(ROOT / "scripts" / "lab"), "asterisk", "dialplan reload"],
+        check=True,
+        capture_output=True,
+    )
     CAPTURE.parent.mkdir(parents=True, exist_ok=True)
     CAPTURE.write_bytes(gzip.compress(data))
     return data
