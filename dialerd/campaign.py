@@ -38,7 +38,7 @@ from dialerd.originate import originate_headers
 from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store
 from dialerd.retry import plan_next
-from pacing import Decision, PacingInputs, decide
+from pacing.core import Decision, PacingInputs, decide
 
 log = structlog.get_logger("dialerd.campaign")
 

@@ -40,9 +40,12 @@ async def next_event(stream: EventStream, name: str, *, timeout_s: float, **matc
 
     async def scan() -> Event:
         async for item in stream:
-            if isinstance(item, Event) and item.name == name:
-                if all(item.get(key) == value for key, value in match.items()):
-                    return item
+            if (
+                isinstance(item, Event)
+                and item.name == name
+                and all(item.get(key) == value for key, value in match.items())
+            ):
+                return item
         raise AssertionError(f"event stream ended before {name} {match}")
 
     return await asyncio.wait_for(scan(), timeout_s)
@@ -173,7 +176,9 @@ async def test_asterisk_restart_fails_in_flight_action_fast_and_never_resends(
     assert not [e for e in channels.events if NEVER_ANSWERS in (e.get("Channel") or "")]
 
 
-async def collect_states(stream: EventStream, *, want: tuple[bool, ...], timeout_s: float) -> list[bool]:
+async def collect_states(
+    stream: EventStream, *, want: tuple[bool, ...], timeout_s: float
+) -> list[bool]:
     states: list[bool] = []
 
     async def scan() -> None:

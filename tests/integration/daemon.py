@@ -1,0 +1,182 @@
+"""Run the real daemon against the lab: a fresh database, config files, a subprocess.
+
+`Dialer` writes dialerd.yaml and one campaign file into a temporary directory, starts
+`dialerd run` as its own process (so signals and SIGKILL are real), and offers the
+queries the tests make on the outcome tables and on Asterisk's own CDR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from ami import AmiClient
+from dialerd.storage import migrate
+from dialerd.storage.connect import plain_dsn
+from tests.integration.lab import ROOT, Lab
+
+DIALERD = Path(sys.executable).parent / "dialerd"
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(lab: Lab) -> AsyncIterator[str]:
+    """A new, migrated database on the lab's PostgreSQL; dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(plain_dsn(lab.database_url))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = lab.database_url.rsplit("/", 1)[0] + f"/{name}"
+        await migrate(url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def lab_world(lab: Lab, extra_agents: int = 0, **globals_: str) -> AsyncIterator[AmiClient]:
+    """Change the simulated world for one test (globals, extra agents), then restore it."""
+    ami = AmiClient(lab.ami_settings())
+    await ami.start(wait_s=10)
+    added = [f"Local/agent{90 + n:02d}@lab-agents/n" for n in range(extra_agents)]
+    try:
+        for key, value in globals_.items():
+            (await ami.send_action("Setvar", {"Variable": key, "Value": value})).raise_for_error()
+        for interface in added:
+            member = interface.split("/")[1].split("@")[0]
+            await ami.send_action(
+                "QueueAdd", {"Queue": lab.queue, "Interface": interface, "MemberName": member}
+            )
+        yield ami
+    finally:
+        for interface in added:
+            await ami.send_action("QueueRemove", {"Queue": lab.queue, "Interface": interface})
+        await ami.send_action("Command", {"Command": "dialplan reload"})  # restores globals
+        await ami.close()
+
+
+CAMPAIGN = """\
+name: {name}
+mode: progressive
+queue: {queue}
+wrapup_s: 2
+region: UA
+dial:
+  trunk: "Local/{{number}}@{context}"
+  ring_timeout_s: 15
+  caller_id: "+442079460000"
+  caller_name: "Lab Test"
+lines:
+  max_lines: 40
+  calls_per_second: 20
+retry:
+  busy: {{delay_s: {retry_s}, max_attempts: 2}}
+  no_answer: {{delay_s: {retry_s}, max_attempts: 2}}
+  congestion: {{delay_s: {retry_s}, max_attempts: 2}}
+  abandoned: {{delay_s: {retry_s}, max_attempts: 2}}
+  failed: {{delay_s: {retry_s}, max_attempts: 1}}
+  max_attempts_per_phone: 2
+  max_attempts_per_lead: 3
+lease_s: 30
+"""
+
+
+@dataclass
+class Dialer:
+    lab: Lab
+    database_url: str
+    workdir: Path
+    campaign: str = "labtest"
+    node: str = "node-a"
+    retry_s: int = 20
+    process: subprocess.Popen[bytes] | None = None
+    runs: list[Path] = field(default_factory=list)
+
+    def write_config(self) -> Path:
+        (self.workdir / "campaigns").mkdir(parents=True, exist_ok=True)
+        (self.workdir / "campaigns" / f"{self.campaign}.yaml").write_text(
+            CAMPAIGN.format(
+                name=self.campaign,
+                queue=self.lab.queue,
+                retry_s=self.retry_s,
+                context=self.lab.customer_context,
+            )
+        )
+        config = self.workdir / "dialerd.yaml"
+        config.write_text(
+            f"node: {self.node}\n"
+            f"database:\n  url: {self.database_url}\n"
+            f"asterisk:\n  - host: {self.lab.ami_host}\n    port: {self.lab.ami_port}\n"
+            f"    username: {self.lab.ami_user}\n    secret_env: DIALERD_TEST_AMI_SECRET\n"
+            "    ping_interval_s: 1\n"
+            "campaigns_dir: campaigns\nshutdown_grace_s: 60\n"
+        )
+        return config
+
+    def start(self) -> None:
+        config = self.write_config()
+        log = self.workdir / f"run-{len(self.runs)}.log"
+        self.runs.append(log)
+        env = {**os.environ, "DIALERD_TEST_AMI_SECRET": self.lab.ami_secret}
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [str(DIALERD), "run", "-c", str(config), "--log-level", "info"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=ROOT,
+            )
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 90) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=timeout_s)
+        self.process = None
+        return code
+
+    def log_text(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in self.runs)
+
+    def import_csv(self, csv_path: Path) -> str:
+        config = self.write_config()
+        env = {**os.environ, "DIALERD_TEST_AMI_SECRET": self.lab.ami_secret}
+        proc = subprocess.run(
+            [str(DIALERD), "leads", "import", self.campaign, str(csv_path), "-c", str(config)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+
+async def query(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(plain_dsn(url))
+    try:
+        return list(await connection.fetch(sql, *args))
+    finally:
+        await connection.close()
+
+
+async def wait_until(check: Any, timeout_s: float, interval_s: float = 2.0) -> None:
+    """Poll an async predicate until it holds; fail with its last value otherwise."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        value = await check()
+        if value is True:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s: {value}")
+        await asyncio.sleep(interval_s)
