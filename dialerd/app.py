@@ -29,7 +29,7 @@ from dialerd.errors import ConfigError, Fatal
 from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
 from dialerd.progress import progress_line
-from dialerd.storage import PgStore
+from dialerd.storage import PgStore, StorageError
 
 log = structlog.get_logger("dialerd")
 
@@ -78,7 +78,11 @@ class Daemon:
     async def run(self, *, duration_s: float | None = None, progress: bool = False) -> int:
         campaigns = load_campaigns(self.campaigns_dir)
         store = PgStore(database_url(self.config.database.url, self.config.database.reveal()))
-        await store.require_head()
+        try:
+            await store.require_head()
+        except StorageError as exc:
+            await store.close()
+            raise Fatal(str(exc)) from exc
         self.store = store
         ami = AmiClient(ami_settings(self.config.asterisk[0]))
         try:

@@ -30,14 +30,15 @@ DIALERD = Path(sys.executable).parent / "dialerd"
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(lab: Lab) -> AsyncIterator[str]:
-    """A new, migrated database on the lab's PostgreSQL; dropped afterwards."""
+async def fresh_database(lab: Lab, *, migrated: bool = True) -> AsyncIterator[str]:
+    """A new database (migrated to head unless told not to) on the lab's PostgreSQL."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(plain_dsn(lab.database_url))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         url = lab.database_url.rsplit("/", 1)[0] + f"/{name}"
-        await migrate(url)
+        if migrated:
+            await migrate(url)
         yield url
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
