@@ -1,0 +1,311 @@
+"""PgStore: the PostgreSQL adapter the dialing loop talks to.
+
+Every method runs in one transaction and returns frozen values from ``dialerd.domain``. Foreign
+errors become :mod:`dialerd.storage.errors` at this boundary.
+
+How two nodes share a campaign without dialling a phone twice:
+
+* ``claim_due_phones`` locks due rows with ``FOR UPDATE SKIP LOCKED`` and leases them to the
+  node until ``lease_until``; a lease left behind by a dead node expires and is claimable again;
+* ``create_attempt`` turns the lease into ``dialing`` only if this node still holds it, in the
+  same transaction that writes the attempt row, before the Originate is sent;
+* at most one phone of a lead is scheduled, leased or dialling at once (a partial unique
+  index), so two phones of one person are never dialled together.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dialerd.domain import (
+    AttemptResult,
+    DuePhone,
+    NewAttempt,
+    NextDial,
+    OpenAttempt,
+    PhoneState,
+    PhoneType,
+)
+from dialerd.storage.connect import make_engine
+from dialerd.storage.dialing_sql import (
+    APPLY_NEXT_DIAL,
+    CLAIM_DUE,
+    DUE_DETAILS,
+    END_ATTEMPT,
+    LOCK_OPEN_ATTEMPTS,
+    RECLAIM_EXPIRED,
+)
+from dialerd.storage.errors import LeaseLost, SchemaNotAtHead, translate_errors
+from dialerd.storage.schema import check_at_head
+from dialerd.storage.tables import call_attempts, campaigns, phone_schedule
+
+__all__ = ["PgStore"]
+
+ResultBatch = Sequence[tuple[AttemptResult, Sequence[NextDial]]]
+
+# States the retry rules may put a phone in; leased and dialing belong to the claim protocol.
+_NEXT_STATES = frozenset(
+    {PhoneState.STANDBY, PhoneState.SCHEDULED, PhoneState.DONE, PhoneState.EXHAUSTED}
+)
+
+
+class PgStore:
+    """Claims, attempts and outcomes in PostgreSQL; one connection pool per instance."""
+
+    def __init__(self, url: str, *, pool_size: int = 5) -> None:
+        self._engine = make_engine(url, pool_size=pool_size)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    @asynccontextmanager
+    async def _transaction(self, doing: str) -> AsyncIterator[AsyncConnection]:
+        with translate_errors(doing):
+            async with self._engine.begin() as connection:
+                yield connection
+
+    async def is_at_head(self) -> bool:
+        try:
+            await self.require_head()
+        except SchemaNotAtHead:
+            return False
+        return True
+
+    async def require_head(self) -> None:
+        """Raise :class:`SchemaNotAtHead` (with the fix in its message) unless migrated."""
+        async with self._transaction("checking the schema revision") as connection:
+            await check_at_head(connection)
+
+    async def ensure_campaign(self, name: str) -> int:
+        """The id of the campaign called ``name``, created if it does not exist yet."""
+        insert = (
+            pg_insert(campaigns)
+            .values(name=name)
+            .on_conflict_do_nothing(index_elements=["name"])
+            .returning(campaigns.c.id)
+        )
+        select = sa.select(campaigns.c.id).where(campaigns.c.name == name)
+        async with self._transaction("creating a campaign") as connection:
+            created = (await connection.execute(insert)).scalar_one_or_none()
+            if created is not None:
+                return int(created)
+            return int((await connection.execute(select)).scalar_one())
+
+    async def claim_due_phones(
+        self, campaign_id: int, node: str, limit: int, lease_s: float, now: datetime
+    ) -> list[DuePhone]:
+        """Lease up to ``limit`` due phones (and expired leases) of a campaign to ``node``."""
+        params = {
+            "campaign_id": campaign_id,
+            "node": node,
+            "now": now,
+            "lease_until": now + timedelta(seconds=lease_s),
+        }
+        async with self._transaction("claiming due phones") as connection:
+            claimed: list[int] = []
+            for statement in (RECLAIM_EXPIRED, CLAIM_DUE):
+                if len(claimed) < limit:
+                    rows = await connection.execute(
+                        statement, {**params, "limit": limit - len(claimed)}
+                    )
+                    claimed.extend(rows.scalars())
+            if not claimed:
+                return []
+            rows = await connection.execute(DUE_DETAILS, {"phone_ids": claimed})
+            return [_due_phone(row) for row in rows.mappings()]
+
+    async def create_attempt(self, attempt: NewAttempt) -> None:
+        """Write the attempt and mark its phone dialling; call before sending the Originate.
+
+        Raises :class:`LeaseLost` (and writes nothing) unless ``attempt.node`` holds the lease.
+        """
+        start_dialing = (
+            sa.update(phone_schedule)
+            .where(
+                phone_schedule.c.phone_id == attempt.phone_id,
+                phone_schedule.c.state == PhoneState.LEASED.value,
+                phone_schedule.c.leased_by == attempt.node,
+            )
+            .values(state=PhoneState.DIALING.value, lease_until=None, updated_at=attempt.created_at)
+            .returning(phone_schedule.c.phone_id)
+        )
+        async with self._transaction("writing a call attempt") as connection:
+            if (await connection.execute(start_dialing)).first() is None:
+                raise LeaseLost(attempt.phone_id, attempt.node)
+            await connection.execute(sa.insert(call_attempts).values(_attempt_row(attempt)))
+
+    async def mark_originated(self, attempt_id: uuid.UUID, at: datetime) -> None:
+        statement = (
+            sa.update(call_attempts)
+            .where(
+                call_attempts.c.attempt_id == attempt_id, call_attempts.c.originated_at.is_(None)
+            )
+            .values(originated_at=at)
+        )
+        async with self._transaction("marking an attempt originated") as connection:
+            await connection.execute(statement)
+
+    async def record_results(self, items: ResultBatch) -> None:
+        """Write final results and the schedule that follows them, all in one transaction.
+
+        Idempotent: an attempt that already has an end keeps it, and its schedule updates are
+        skipped, so replaying a batch after a crash changes nothing.
+        """
+        batch = _unique_by_attempt(items)
+        if not batch:
+            return
+        async with self._transaction("recording call outcomes") as connection:
+            open_phone = await _lock_open_attempts(connection, list(batch))
+            results = [batch[aid][0] for aid in open_phone]
+            if not results:
+                return
+            await connection.execute(END_ATTEMPT, [_result_row(r) for r in results])
+            updates = _schedule_updates(results, batch, open_phone)
+            if updates:
+                await connection.execute(APPLY_NEXT_DIAL, updates)
+
+    async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int:
+        """Give back leased, not yet dialled phones (at shutdown); returns how many."""
+        if not phone_ids:
+            return 0
+        statement = (
+            sa.update(phone_schedule)
+            .where(
+                phone_schedule.c.phone_id.in_(list(phone_ids)),
+                phone_schedule.c.state == PhoneState.LEASED.value,
+                phone_schedule.c.leased_by == node,
+            )
+            .values(
+                state=PhoneState.SCHEDULED.value,
+                leased_by=None,
+                lease_until=None,
+                updated_at=sa.func.now(),
+            )
+        )
+        async with self._transaction("releasing leases") as connection:
+            return (await connection.execute(statement)).rowcount
+
+    async def open_attempts(self, node: str) -> list[OpenAttempt]:
+        """Attempts of ``node`` with no end recorded (to reconcile after a crash), oldest first."""
+        c = call_attempts.c
+        statement = (
+            sa.select(
+                c.attempt_id,
+                c.campaign_id,
+                c.phone_id,
+                c.number,
+                c.node,
+                c.created_at,
+                c.originated_at,
+            )
+            .where(c.node == node, c.ended_at.is_(None))
+            .order_by(c.created_at)
+        )
+        async with self._transaction("listing open attempts") as connection:
+            rows = await connection.execute(statement)
+            return [OpenAttempt(**row) for row in rows.mappings()]
+
+
+def _due_phone(row: sa.RowMapping) -> DuePhone:
+    return DuePhone(
+        phone_id=row["phone_id"],
+        lead_id=row["lead_id"],
+        campaign_id=row["campaign_id"],
+        number=row["number"],
+        phone_type=PhoneType(row["phone_type"]),
+        lead_name=row["lead_name"],
+        time_zone=row["time_zone"],
+        attempts=row["attempts"],
+        lead_attempts=row["lead_attempts"],
+        next_phone_id=row["next_phone_id"],
+        lease_until=row["lease_until"],
+    )
+
+
+def _attempt_row(attempt: NewAttempt) -> dict[str, object]:
+    return {
+        "attempt_id": attempt.attempt_id,
+        "campaign_id": attempt.campaign_id,
+        "lead_id": attempt.lead_id,
+        "phone_id": attempt.phone_id,
+        "number": attempt.number,
+        "caller_id": attempt.caller_id,
+        "attempt_number": attempt.attempt_number,
+        "node": attempt.node,
+        "created_at": attempt.created_at,
+    }
+
+
+def _unique_by_attempt(
+    items: ResultBatch,
+) -> dict[uuid.UUID, tuple[AttemptResult, Sequence[NextDial]]]:
+    """The batch keyed by attempt, first report of an attempt wins; next states checked."""
+    batch: dict[uuid.UUID, tuple[AttemptResult, Sequence[NextDial]]] = {}
+    for result, next_dials in items:
+        for next_dial in next_dials:
+            if next_dial.state not in _NEXT_STATES:
+                raise ValueError(
+                    f"retry rules cannot put phone {next_dial.phone_id} in {next_dial.state}"
+                )
+        batch.setdefault(result.attempt_id, (result, next_dials))
+    return batch
+
+
+async def _lock_open_attempts(
+    connection: AsyncConnection, attempt_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Lock the attempts still without an end; map each to its dialled phone."""
+    rows = await connection.execute(LOCK_OPEN_ATTEMPTS, {"attempt_ids": attempt_ids})
+    return {row.attempt_id: row.phone_id for row in rows}
+
+
+def _result_row(result: AttemptResult) -> dict[str, object]:
+    return {
+        "b_attempt_id": result.attempt_id,
+        "outcome": result.outcome.value,
+        "ended_at": result.ended_at,
+        "originated_at": result.originated_at,
+        "answered_at": result.answered_at,
+        "agent_connected_at": result.agent_connected_at,
+        "ast_reason": result.ast_reason,
+        "hangup_cause": result.hangup_cause,
+        "agent": result.agent,
+        "hold_s": result.hold_s,
+        "talk_s": result.talk_s,
+    }
+
+
+def _schedule_updates(
+    results: list[AttemptResult],
+    batch: dict[uuid.UUID, tuple[AttemptResult, Sequence[NextDial]]],
+    open_phone: dict[uuid.UUID, int],
+) -> list[dict[str, object]]:
+    """Parameter rows for APPLY_NEXT_DIAL, every dialled phone first.
+
+    The dialled phone must leave 'dialing' before the lead's next phone becomes 'scheduled', or
+    the one-active-phone-per-lead index would refuse the batch.
+    """
+    dialled: list[dict[str, object]] = []
+    others: list[dict[str, object]] = []
+    for result in results:
+        phone_id = open_phone[result.attempt_id]
+        for next_dial in batch[result.attempt_id][1]:
+            was_dialled = next_dial.phone_id == phone_id
+            (dialled if was_dialled else others).append(
+                {
+                    "b_phone_id": next_dial.phone_id,
+                    "state": next_dial.state.value,
+                    "next_dial_at": next_dial.next_dial_at,
+                    "increment": 1 if was_dialled else 0,
+                    "outcome": result.outcome.value if was_dialled else None,
+                    "now": result.ended_at,
+                }
+            )
+    return dialled + others

@@ -1,0 +1,187 @@
+"""The PostgreSQL schema, defined once.
+
+The hand-written migrations in ``migrations/versions`` create exactly this; a test compares the
+migrated database with this metadata. Table and column names are a public interface
+(``docs/schema.md``): analysts and downstream tools query them.
+
+Only ``phone_schedule.phone_id`` references ``lead_phones``: its ``campaign_id`` and ``lead_id`` are
+copies kept for the claim index, so bulk imports skip two foreign-key checks a row.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from dialerd.domain import Outcome, PhoneState, PhoneType
+
+__all__ = [
+    "ACTIVE_STATES",
+    "E164_PATTERN",
+    "call_attempts",
+    "campaigns",
+    "lead_phones",
+    "leads",
+    "metadata",
+    "phone_schedule",
+]
+
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+
+# At most one phone of a lead may be in these states at once: the others wait on standby.
+ACTIVE_STATES = (PhoneState.SCHEDULED, PhoneState.LEASED, PhoneState.DIALING)
+
+metadata = sa.MetaData()
+
+
+def _one_of(column: str, values: Iterable[enum.StrEnum]) -> str:
+    listed = ", ".join(f"'{value.value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+def _created_at() -> sa.Column[datetime]:
+    return sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+
+
+def _timestamp(name: str) -> sa.Column[datetime]:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=True)
+
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    _created_at(),
+    sa.PrimaryKeyConstraint("id", name="pk_campaigns"),
+    sa.UniqueConstraint("name", name="uq_campaigns_name"),
+)
+
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("campaign_id", sa.BigInteger, nullable=False),
+    sa.Column("external_id", sa.Text, nullable=True),
+    sa.Column("name", sa.Text, nullable=False, server_default=""),
+    sa.Column("time_zone", sa.Text, nullable=True),
+    sa.Column("call_window_start", sa.Time, nullable=True),
+    sa.Column("call_window_end", sa.Time, nullable=True),
+    sa.Column("fields", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    _created_at(),
+    sa.PrimaryKeyConstraint("id", name="pk_leads"),
+    sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name="fk_leads_campaign_id"),
+    sa.UniqueConstraint("campaign_id", "external_id", name="uq_leads_campaign_id_external_id"),
+    sa.CheckConstraint(
+        "(call_window_start IS NULL) = (call_window_end IS NULL)", name="ck_leads_call_window"
+    ),
+)
+
+lead_phones = sa.Table(
+    "lead_phones",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("lead_id", sa.BigInteger, nullable=False),
+    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("phone_type", sa.Text, nullable=False, server_default=PhoneType.UNKNOWN.value),
+    sa.Column("position", sa.SmallInteger, nullable=False),
+    sa.PrimaryKeyConstraint("id", name="pk_lead_phones"),
+    sa.ForeignKeyConstraint(
+        ["lead_id"], ["leads.id"], name="fk_lead_phones_lead_id", ondelete="CASCADE"
+    ),
+    sa.UniqueConstraint("lead_id", "number", name="uq_lead_phones_lead_id_number"),
+    sa.CheckConstraint(f"number ~ '{E164_PATTERN}'", name="ck_lead_phones_number_e164"),
+    sa.CheckConstraint(_one_of("phone_type", PhoneType), name="ck_lead_phones_phone_type"),
+    sa.CheckConstraint("position >= 0", name="ck_lead_phones_position"),
+    sa.Index("ix_lead_phones_number", "number"),
+)
+
+phone_schedule = sa.Table(
+    "phone_schedule",
+    metadata,
+    sa.Column("phone_id", sa.BigInteger, nullable=False),
+    sa.Column("campaign_id", sa.BigInteger, nullable=False),
+    sa.Column("lead_id", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("next_dial_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_outcome", sa.Text, nullable=True),
+    sa.Column("leased_by", sa.Text, nullable=True),
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.PrimaryKeyConstraint("phone_id", name="pk_phone_schedule"),
+    sa.ForeignKeyConstraint(
+        ["phone_id"], ["lead_phones.id"], name="fk_phone_schedule_phone_id", ondelete="CASCADE"
+    ),
+    sa.CheckConstraint(_one_of("state", PhoneState), name="ck_phone_schedule_state"),
+    sa.CheckConstraint(
+        f"last_outcome IS NULL OR {_one_of('last_outcome', Outcome)}",
+        name="ck_phone_schedule_last_outcome",
+    ),
+    sa.CheckConstraint(
+        "state <> 'scheduled' OR next_dial_at IS NOT NULL", name="ck_phone_schedule_scheduled_at"
+    ),
+    sa.CheckConstraint(
+        "state <> 'leased' OR (leased_by IS NOT NULL AND lease_until IS NOT NULL)",
+        name="ck_phone_schedule_lease",
+    ),
+    sa.CheckConstraint("attempts >= 0", name="ck_phone_schedule_attempts"),
+    sa.Index("ix_phone_schedule_claim", "campaign_id", "state", "next_dial_at"),
+    sa.Index(
+        "uq_phone_schedule_one_active_per_lead",
+        "lead_id",
+        unique=True,
+        postgresql_where=sa.text(_one_of("state", ACTIVE_STATES)),
+    ),
+)
+
+call_attempts = sa.Table(
+    "call_attempts",
+    metadata,
+    sa.Column("attempt_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("campaign_id", sa.BigInteger, nullable=False),
+    sa.Column("lead_id", sa.BigInteger, nullable=False),
+    sa.Column("phone_id", sa.BigInteger, nullable=False),
+    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("caller_id", sa.Text, nullable=True),
+    sa.Column("attempt_number", sa.Integer, nullable=False),
+    sa.Column("node", sa.Text, nullable=False),
+    _created_at(),
+    _timestamp("originated_at"),
+    _timestamp("answered_at"),
+    _timestamp("agent_connected_at"),
+    _timestamp("ended_at"),
+    sa.Column("outcome", sa.Text, nullable=True),
+    sa.Column("ast_reason", sa.Integer, nullable=True),
+    sa.Column("hangup_cause", sa.Integer, nullable=True),
+    sa.Column("agent", sa.Text, nullable=True),
+    sa.Column("hold_s", sa.REAL, nullable=True),
+    sa.Column("talk_s", sa.REAL, nullable=True),
+    sa.PrimaryKeyConstraint("attempt_id", name="pk_call_attempts"),
+    sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name="fk_call_attempts_campaign_id"),
+    sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name="fk_call_attempts_lead_id"),
+    sa.ForeignKeyConstraint(["phone_id"], ["lead_phones.id"], name="fk_call_attempts_phone_id"),
+    sa.CheckConstraint(
+        f"outcome IS NULL OR {_one_of('outcome', Outcome)}", name="ck_call_attempts_outcome"
+    ),
+    sa.CheckConstraint(
+        "(ended_at IS NULL) = (outcome IS NULL)", name="ck_call_attempts_ended_with_outcome"
+    ),
+    sa.CheckConstraint("attempt_number >= 1", name="ck_call_attempts_attempt_number"),
+    sa.Index("ix_call_attempts_campaign_id_created_at", "campaign_id", "created_at"),
+    sa.Index("ix_call_attempts_phone_id_created_at", "phone_id", "created_at"),
+    sa.Index("ix_call_attempts_lead_id_created_at", "lead_id", "created_at"),
+    sa.Index(
+        "ix_call_attempts_open_by_node",
+        "node",
+        postgresql_where=sa.text("ended_at IS NULL"),
+    ),
+)
