@@ -1,4 +1,8 @@
-"""`decide(inputs) -> Decision`: the number of new dials for one campaign, with a reason.
+"""Superseded by `pacing.engine` (see docs/pacing.md); kept only until dialerd/campaign.py
+is wired to the new API (issue 4, item 6): import it as `pacing.core` meanwhile, then
+delete this module.
+
+`decide(inputs) -> Decision`: the number of new dials for one campaign, with a reason.
 
 Progressive mode: keep at most `dial_ratio` calls in flight per ready agent, where "in
 flight" counts every call that could still need an agent (ringing, or answered and
