@@ -17,16 +17,37 @@ from pathlib import Path
 from ami import AmiClient, AmiSettings, Event, EventStream
 
 ROOT = Path(__file__).resolve().parents[1]
-REASONS = {"0": "failed", "1": "failed", "3": "no answer", "4": "answered", "5": "busy", "8": "congestion"}
-FIXED = {"+447700900001": "always answers", "+447700900002": "always busy",
-         "+447700900003": "never answers", "+447700900004": "congestion"}
+REASONS = {
+    "0": "failed",
+    "1": "failed",
+    "3": "no answer",
+    "4": "answered",
+    "5": "busy",
+    "8": "congestion",
+}
+FIXED = {
+    "+447700900001": "always answers",
+    "+447700900002": "always busy",
+    "+447700900003": "never answers",
+    "+447700900004": "congestion",
+}
 
 
 def lab_settings() -> tuple[AmiSettings, str]:
-    info = json.loads(subprocess.run([str(ROOT / "scripts" / "lab"), "status", "--json"],
-                                     capture_output=True, text=True, check=True).stdout)
-    settings = AmiSettings(host=info["DIALERD_LAB_AMI_HOST"], port=int(info["DIALERD_LAB_AMI_PORT"]),
-                           username=info["DIALERD_LAB_AMI_USER"], secret=info["DIALERD_LAB_AMI_SECRET"])
+    info = json.loads(
+        subprocess.run(
+            [str(ROOT / "scripts" / "lab"), "status", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    settings = AmiSettings(
+        host=info["DIALERD_LAB_AMI_HOST"],
+        port=int(info["DIALERD_LAB_AMI_PORT"]),
+        username=info["DIALERD_LAB_AMI_USER"],
+        secret=info["DIALERD_LAB_AMI_SECRET"],
+    )
     return settings, info["DIALERD_LAB_QUEUE"]
 
 
@@ -40,14 +61,25 @@ async def wait_for(stream: EventStream, name: str, key: str, value: str) -> Even
 async def dial_fixed_numbers(client: AmiClient, stream: EventStream) -> None:
     pending = {}
     for number in FIXED:
-        response = await client.send_action("Originate", {
-            "Channel": f"Local/{number}@lab-customers", "Application": "Wait", "Data": "1",
-            "Async": "true", "Timeout": "8000"})
+        response = await client.send_action(
+            "Originate",
+            {
+                "Channel": f"Local/{number}@lab-customers",
+                "Application": "Wait",
+                "Data": "1",
+                "Async": "true",
+                "Timeout": "8000",
+            },
+        )
         response.raise_for_error()
         pending[response.action_id] = number
     while pending:
         item = await anext(stream)
-        if isinstance(item, Event) and item.name == "OriginateResponse" and item.action_id in pending:
+        if (
+            isinstance(item, Event)
+            and item.name == "OriginateResponse"
+            and item.action_id in pending
+        ):
             number = pending.pop(item.action_id)
             reason = REASONS.get(item.get("Reason", ""), item.get("Reason", "?"))
             print(f"  {number} ({FIXED[number]}): Reason {item.get('Reason')} = {reason}")
@@ -55,10 +87,18 @@ async def dial_fixed_numbers(client: AmiClient, stream: EventStream) -> None:
 
 async def connect_to_agent(client: AmiClient, stream: EventStream, queue: str) -> None:
     attempt = uuid.uuid4().hex[:12]
-    response = await client.send_action("Originate", {
-        "Channel": "Local/+447700900001@lab-customers", "Context": "dialerd-connect", "Exten": "s",
-        "Priority": "1", "Async": "true", "Timeout": "15000",
-        "Variable": [f"DIALERD_ATTEMPT={attempt}", f"DIALERD_QUEUE={queue}"]})
+    response = await client.send_action(
+        "Originate",
+        {
+            "Channel": "Local/+447700900001@lab-customers",
+            "Context": "dialerd-connect",
+            "Exten": "s",
+            "Priority": "1",
+            "Async": "true",
+            "Timeout": "15000",
+            "Variable": [f"DIALERD_ATTEMPT={attempt}", f"DIALERD_QUEUE={queue}"],
+        },
+    )
     response.raise_for_error()
     answered = await wait_for(stream, "UserEvent", "Attempt", attempt)
     channel = answered.get("Channel", "")

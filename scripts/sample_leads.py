@@ -1,6 +1,6 @@
 """Write a sample lead list for the demo: N leads, some with two numbers, a few bad rows.
 
-    python scripts/sample_leads.py 3000 leads.csv
+python scripts/sample_leads.py 3000 leads.csv
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ def main() -> None:
             second = f"050{rng.randrange(1_000_000, 9_999_999)}" if rng.random() < 0.2 else ""
             if n % 500 == 7:
                 phone = "12345"  # a bad number: the import reports this row
-            out.writerow([f"C{n:06d}", f"Customer {n}", phone, second, rng.choice(["Kyiv", "Lviv"])])
+            out.writerow(
+                [f"C{n:06d}", f"Customer {n}", phone, second, rng.choice(["Kyiv", "Lviv"])]
+            )
 
 
 if __name__ == "__main__":
