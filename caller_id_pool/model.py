@@ -83,7 +83,7 @@ class Rules:
     prefer: tuple[Tier, ...] = ("operator", "area_code", "region", "any")
     affinity: bool = False  # first try the number the customer once answered
     tags: frozenset[str] = frozenset()  # use only numbers that carry all of these
-    max_candidates: int = 8  # fall-backs handed to the store's atomic reserve
+    max_candidates: int = 4  # the best and fall-backs handed to the atomic reserve
 
     def __post_init__(self) -> None:
         if not 1 <= self.avoid_last <= MAX_AVOID_LAST:

@@ -3,7 +3,7 @@
 A campaign's own table is merged on top of this one and wins (longest prefix first), so a
 PBX admin can correct any entry, add finer ranges, or map ported numbers.
 
-Sources, checked 2026-11-24:
+Sources, checked 2026-11-23:
 
 * Ukraine (+380): every mobile network code below, as allocated by the regulator, agrees
   with the carrier data of phonenumbers 9.0.43 (`phonenumbers.carrier.name_for_number`),

@@ -94,13 +94,7 @@ async def reserve_caller_ids(
         raise ValueError("a customer has one dial in flight at a time: one per batch")
     numbers = [n.number for n in usable_numbers(pool, rules)]
     snapshot = await store.snapshot(customers, numbers, now)
-    usage = dict(snapshot.usage)
-    plans: list[Chosen | NoneAvailable] = []
-    for dial, history in zip(dials, snapshot.histories, strict=True):
-        plan = select(pool, dial.destination, history, usage, rules, now)
-        if isinstance(plan, Chosen):  # count it, so that the batch spreads over the pool
-            usage[plan.number.number] = counted(usage.get(plan.number.number, NO_USE), now)
-        plans.append(plan)
+    plans = plan_batch(pool, dials, snapshot, rules, now)
     requests = [
         ReserveRequest(
             d.customer_id, d.attempt_id, tuple(c.number for c in p.candidates), rules.avoid_last
@@ -113,6 +107,25 @@ async def reserve_caller_ids(
         plan if isinstance(plan, NoneAvailable) else explained(plan, next(reserved))
         for plan in plans
     ]
+
+
+def plan_batch(
+    pool: Sequence[PoolNumber],
+    dials: Sequence[Dial],
+    snapshot: Snapshot,
+    rules: Rules,
+    now: datetime,
+) -> list[Chosen | NoneAvailable]:
+    """`select` for each dial; each choice counts as used for the dials after it, so that
+    a batch spreads over the pool as the same dials one by one would."""
+    usage = dict(snapshot.usage)
+    plans: list[Chosen | NoneAvailable] = []
+    for dial, history in zip(dials, snapshot.histories, strict=True):
+        plan = select(pool, dial.destination, history, usage, rules, now)
+        if isinstance(plan, Chosen):
+            usage[plan.number.number] = counted(usage.get(plan.number.number, NO_USE), now)
+        plans.append(plan)
+    return plans
 
 
 async def reserve_caller_id(

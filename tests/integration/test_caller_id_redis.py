@@ -97,53 +97,55 @@ async def test_keys_are_all_under_the_prefix_and_customers_expire(
     assert ttls[1] == -1  # one field per pool number: bounded by the pool
 
 
+CAP = 25
+RACE_POOL = pool_of(
+    KYIVSTAR, VODAFONE_UA, LIFECELL, MEGAFON, caps=Caps(per_day=CAP, per_minute=1000)
+)
+RACE_CUSTOMERS = [f"c{i}" for i in range(12)]
+
+
+async def race(store: RedisStore, name: str) -> list[Reservation | NoneAvailable]:
+    """150 dials for 12 customers, ten in flight at a time, all at the same instant."""
+
+    async def one(i: int) -> Reservation | NoneAvailable:
+        customer = RACE_CUSTOMERS[i % len(RACE_CUSTOMERS)]
+        return await reserve_caller_id(
+            store,
+            RACE_POOL,
+            destination(BEELINE),
+            customer_id=customer,
+            attempt_id=f"{name}-{i}",
+            rules=Rules(),
+            now=NOW,
+        )
+
+    results: list[Reservation | NoneAvailable] = []
+    for start in range(0, 150, 10):
+        results += await asyncio.gather(*(one(i) for i in range(start, start + 10)))
+    return results
+
+
 async def test_two_workers_never_exceed_a_cap_nor_repeat_a_caller_id(lab: Lab) -> None:
-    prefix, cap = new_prefix(), 25
-    pool = pool_of(
-        KYIVSTAR, VODAFONE_UA, LIFECELL, MEGAFON, caps=Caps(per_day=cap, per_minute=1000)
-    )
+    prefix = new_prefix()
     # a long history per customer, so that the whole order of presentations can be checked
     workers = [
         RedisStore.connect(lab.redis_url, prefix=prefix, history_keep=1000) for _ in range(2)
     ]
-    customers = [f"c{i}" for i in range(12)]
-    target = destination(BEELINE)
-
-    async def attempts(store: RedisStore, name: str) -> list[Reservation | NoneAvailable]:
-        async def one(i: int) -> Reservation | NoneAvailable:
-            return await reserve_caller_id(
-                store,
-                pool,
-                target,
-                customer_id=customers[i % len(customers)],
-                attempt_id=f"{name}-{i}",
-                rules=Rules(),
-                now=NOW,
-            )
-
-        results: list[Reservation | NoneAvailable] = []
-        for start in range(0, 150, 10):  # ten in flight at a time
-            results += await asyncio.gather(*(one(i) for i in range(start, start + 10)))
-        return results
-
     try:
-        outcomes = await asyncio.gather(*(attempts(w, f"w{k}") for k, w in enumerate(workers)))
-        reserved = [r for batch in outcomes for r in batch if isinstance(r, Reservation)]
+        outcomes = await asyncio.gather(*(race(w, f"w{k}") for k, w in enumerate(workers)))
+        results = [r for batch in outcomes for r in batch]
+        reserved = [r for r in results if isinstance(r, Reservation)]
         per_number = Counter(r.number for r in reserved)
-        assert per_number == {n.number: cap for n in pool}  # caps filled, never exceeded
-        usage = await workers[0].usage([n.number for n in pool], NOW)
+        assert per_number == {n.number: CAP for n in RACE_POOL}  # filled, never exceeded
+        usage = await workers[0].usage([n.number for n in RACE_POOL], NOW)
         assert {n: u.today for n, u in usage.items()} == per_number
-        shown = 0
-        for customer in customers:
-            seen = (await history(workers[0], customer)).presented
-            assert all(a != b for a, b in pairwise(seen)), seen
-            shown += len(seen)
-        assert shown == len(reserved)
-        refusals = [r for batch in outcomes for r in batch if isinstance(r, NoneAvailable)]
-        assert len(refusals) == 300 - 4 * cap
+        seen = [(await history(workers[0], c)).presented for c in RACE_CUSTOMERS]
+        assert all(a != b for shown in seen for a, b in pairwise(shown)), seen
+        assert sum(map(len, seen)) == len(reserved)
         # a refusal is for caps, or for a race on one customer: both workers chose the same
         # last free number for them, and the second reservation found it seen last
-        reasons = {r.reason for r in refusals}
+        reasons = {r.reason for r in results if isinstance(r, NoneAvailable)}
+        assert len(results) - len(reserved) == 300 - 4 * CAP
         assert all("daily cap" in r or "saw last" in r for r in reasons), reasons
     finally:
         for worker in workers:
