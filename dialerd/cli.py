@@ -31,6 +31,7 @@ DEFAULT_CONFIG = "/etc/dialerd/dialerd.yaml"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logs.configure("warning", stream=sys.stderr)  # `run` sets its own level and stdout
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

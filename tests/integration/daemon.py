@@ -101,13 +101,15 @@ class Dialer:
     campaign: str = "labtest"
     node: str = "node-a"
     retry_s: int = 20
+    campaign_yaml: str | None = None  # the whole campaign file, instead of CAMPAIGN's
     process: subprocess.Popen[bytes] | None = None
     runs: list[Path] = field(default_factory=list)
 
     def write_config(self) -> Path:
         (self.workdir / "campaigns").mkdir(parents=True, exist_ok=True)
+        text = self.campaign_yaml or CAMPAIGN
         (self.workdir / "campaigns" / f"{self.campaign}.yaml").write_text(
-            CAMPAIGN.format(
+            text.format(
                 name=self.campaign,
                 queue=self.lab.queue,
                 retry_s=self.retry_s,
@@ -150,10 +152,14 @@ class Dialer:
         return "\n".join(path.read_text(errors="replace") for path in self.runs)
 
     def import_csv(self, csv_path: Path) -> str:
+        return self.cli("leads", "import", self.campaign, str(csv_path))
+
+    def cli(self, *args: str) -> str:
+        """Run a `dialerd` command with this dialer's config; it must succeed."""
         config = self.write_config()
         env = {**os.environ, "DIALERD_TEST_AMI_SECRET": self.lab.ami_secret}
         proc = subprocess.run(
-            [str(DIALERD), "leads", "import", self.campaign, str(csv_path), "-c", str(config)],
+            [str(DIALERD), *args, "-c", str(config)],
             capture_output=True,
             text=True,
             env=env,
