@@ -23,11 +23,13 @@ import structlog
 from ami import AmiClient, AmiError, AmiSettings, ConnectionStateChanged, Event, EventStream
 from caller_id_pool import CallerIdError, CallerIdStore, InProcessStore, RedisStore
 from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
+from dialerd import metrics
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal
+from dialerd.metrics import DaemonCollector
 from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
 from dialerd.progress import progress_line
@@ -135,9 +137,14 @@ class Daemon:
         except AmiError as exc:
             raise Fatal(f"cannot log in to Asterisk AMI: {exc}") from exc
         writer = OutcomeWriter(store)
+        collector = DaemonCollector(
+            self.runners.values, self.clock.monotonic, lambda: ami.connected
+        )
+        stop_metrics = metrics.serve(self.config.metrics.listen, collector)
         try:
             return await self._serve(ami, writer, campaigns, duration_s, progress)
         finally:
+            stop_metrics()
             await ami.close()
             await store.close()
             if isinstance(self._caller_ids, RedisStore):

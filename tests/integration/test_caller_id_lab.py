@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.daemon import Dialer, fresh_database, lab_world, query, wait_until
+from tests.integration.daemon import Dialer, fresh_database, lab_world, query, scrape, wait_until
 from tests.integration.lab import Lab
 
 KYIVSTAR, VODAFONE, LIFECELL, KYIV_LANDLINE = (
@@ -98,9 +98,18 @@ async def test_customers_never_see_the_same_caller_id_twice_in_a_row(
         dialer.start()
         try:
             await wait_until(lambda: all_dialled(database), timeout_s=180, interval_s=1)
+            metrics = scrape(dialer.metrics_port)
         finally:
             code = dialer.stop(signal.SIGTERM)
     assert code == 0, dialer.log_text()[-3000:]
+    busy = await query(database, "SELECT count(*) AS n FROM call_attempts WHERE outcome = 'busy'")
+    labels = {("campaign", dialer.campaign), ("outcome", "busy")}
+    assert metrics[("dialerd_calls_total", frozenset(labels))] == busy[0]["n"]
+    retired_number = {("campaign", dialer.campaign), ("number", KYIV_LANDLINE)}
+    assert metrics[("dialerd_caller_id_state", frozenset({*retired_number, ("state", "retired")}))]
+    assert not metrics[
+        ("dialerd_caller_id_state", frozenset({*retired_number, ("state", "active")}))
+    ]
     attempts = await query(
         database,
         "SELECT a.attempt_id, a.caller_id, l.external_id FROM call_attempts a"
@@ -124,3 +133,56 @@ async def test_customers_never_see_the_same_caller_id_twice_in_a_row(
     assert [line.split()[1] for line in listing.splitlines()[1:]] == [
         "active", "active", "active", "retired"
     ]  # fmt: skip
+
+
+CAPPED = (
+    CAMPAIGN.split("caller_ids:", maxsplit=1)[0]
+    + """\
+caller_ids:
+  numbers:
+    - {{number: "+380671000001", per_day: 2}}
+  defer_s: 600
+lines: {{max_lines: 20, calls_per_second: 20}}
+retry:
+  busy: {{delay_s: {retry_s}, max_attempts: 4}}
+lease_s: 30
+"""
+)
+
+
+async def test_dials_wait_when_no_caller_id_is_left_and_say_why(
+    lab: Lab, database: str, tmp_path: Path
+) -> None:
+    dialer = Dialer(lab, database, tmp_path, retry_s=3, campaign_yaml=CAPPED)
+    write_leads(tmp_path / "leads.csv")
+    dialer.import_csv(tmp_path / "leads.csv")
+    async with lab_world(lab, **ALL_BUSY):
+        dialer.start()
+        try:
+            await wait_until(lambda: deferred_in_log(dialer), timeout_s=60, interval_s=0.5)
+            # the two dialled are busy, retried after 3 s, and then wait like the others
+            await wait_until(lambda: all_waiting(database), timeout_s=60, interval_s=0.5)
+            metrics = scrape(dialer.metrics_port)
+        finally:
+            code = dialer.stop(signal.SIGTERM)
+    assert code == 0, dialer.log_text()[-3000:]
+    attempts = await query(database, "SELECT attempt_id, caller_id FROM call_attempts")
+    assert [a["caller_id"] for a in attempts] == [KYIVSTAR, KYIVSTAR]  # the daily cap: 2
+    assert len(customer_legs(lab, {str(a["attempt_id"]) for a in attempts})) == 2
+    deferred = metrics[("dialerd_dials_deferred_total", frozenset({("campaign", "labtest")}))]
+    assert deferred == len(CUSTOMERS)  # each phone put off once, for defer_s (600 s)
+
+
+async def deferred_in_log(dialer: Dialer) -> bool | str:
+    text = dialer.log_text()
+    return True if '"dials_deferred"' in text and "daily cap" in text else "not deferred yet"
+
+
+async def all_waiting(url: str) -> bool | str:
+    """Every phone back in the schedule for defer_s: put off, not dropped."""
+    rows = await query(
+        url,
+        "SELECT count(*) AS n FROM phone_schedule"
+        " WHERE state = 'scheduled' AND next_dial_at > now() + interval '5 minutes'",
+    )
+    return True if rows[0]["n"] == len(CUSTOMERS) else f"{rows[0]['n']} waiting"
