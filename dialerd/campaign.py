@@ -38,13 +38,17 @@ from dialerd.domain import AttemptResult, DuePhone, NewAttempt, OpenAttempt, Out
 from dialerd.errors import DialerdError
 from dialerd.originate import originate_headers
 from dialerd.outcomes import OutcomeWriter
+from dialerd.pacer import Pacer, Situation, call_result, dial_result
 from dialerd.ports import Clock, Store
 from dialerd.retry import plan_next
 from dialerd.rotation import CallerIdRotator
-from pacing.core import Decision, PacingInputs, decide
+from pacing import Decision, WindowCounts
 
 log = structlog.get_logger("dialerd.campaign")
 
+# Outcomes of dials that rang (or were refused) without an answer: what the ring model
+# learns as "not answered". Failures at the Originate and unknown ends teach nothing.
+UNANSWERED = frozenset({Outcome.BUSY, Outcome.NO_ANSWER, Outcome.CONGESTION, Outcome.FAILED})
 ORPHAN_WAIT_S = 60.0
 ANSWER_WAIT_S = 120.0
 ORIGINATE_MARGIN_S = 30.0
@@ -56,6 +60,7 @@ class LiveCall:
     phone: DuePhone
     since: float  # monotonic time of the last change of state
     caller_id: str | None = None
+    started: float = 0.0  # monotonic time of the Originate
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class CampaignRunner:
         self.dials = 0
         self.last_decision = Decision(0, "starting")
         self.rotator = wiring.rotator_for(campaign)
+        self.pacer = Pacer.create(campaign)
         self.deferred = 0  # dials put off for want of a caller ID
         self._answers: list[tuple[int, str]] = []  # (lead, caller ID) answered, for affinity
         self._health_due = wiring.clock.monotonic()
@@ -111,6 +117,7 @@ class CampaignRunner:
         """A reloaded campaign file: calls in progress keep the settings they started with."""
         self.campaign = campaign
         self.rotator = rotator
+        self.pacer.reconfigure(campaign)
 
     def _stopped(self) -> bool:
         return self.stopping
@@ -118,17 +125,23 @@ class CampaignRunner:
     def wake(self) -> None:
         self._wake.set()
 
-    def pacing_inputs(self) -> PacingInputs:
-        now = self._w.clock.monotonic()
-        ringing = sum(1 for c in self.calls.values() if c.call.state is CallState.ORIGINATING)
-        waiting = sum(1 for c in self.calls.values() if c.call.waiting_for_agent)
-        return PacingInputs(
-            ready_agents=self.board.ready_count(now),
-            ringing=ringing,
-            waiting_for_agent=waiting,
+    def situation(self, now: float) -> Situation:
+        ringing, talking, waiting = [], [], 0
+        for live in self.calls.values():
+            state = live.call.state
+            if state is CallState.ORIGINATING:
+                ringing.append(now - live.started)
+            elif state is CallState.CONNECTED:
+                talking.append(now - live.since)
+            elif state is CallState.ANSWERED:
+                waiting += 1
+        return Situation(
+            board=self.board,
+            ringing_s=tuple(ringing),
+            talking_s=tuple(talking),
+            waiting_calls=waiting,
             lines_free=self.campaign.lines.max_lines - len(self.calls),
             dials_allowed_now=self._dials_allowed(now),
-            dial_ratio=self.campaign.lines.dial_ratio,
         )
 
     def _dials_allowed(self, now: float) -> int:
@@ -141,7 +154,9 @@ class CampaignRunner:
         if not self._w.ami.connected:
             self.last_decision = Decision(0, "AMI connection down")
             return
-        decision = decide(self.pacing_inputs())
+        now = self._w.clock.monotonic()
+        await self._refresh_window(now)
+        decision = self.pacer.decide(self.situation(now), now)
         self.last_decision = decision
         if decision.dials <= 0:
             return
@@ -160,6 +175,19 @@ class CampaignRunner:
             self.last_decision = Decision(0, "no due leads")
             return
         await self.dial_batch(phones)
+
+    async def _refresh_window(self, now: float) -> None:
+        """The campaign's connected and abandoned calls over its compliance window."""
+        if not self.pacer.window_due(now):
+            return
+        hours = self.pacer.settings.window.hours
+        since = self._w.clock.now() - timedelta(hours=hours)
+        try:
+            connected, abandoned = await self._w.store.abandon_window(self.campaign_id, since)
+        except DialerdError as exc:  # keep the last counts; the writer's lag is minutes at most
+            self._log.warning("abandon_window_unavailable", error=str(exc))
+            return
+        self.pacer.window_read(WindowCounts(connected, abandoned), now)
 
     async def dial_batch(self, phones: Sequence[DuePhone]) -> None:
         """Dial each claimed phone with a caller ID; put off those that have none now."""
@@ -218,7 +246,7 @@ class CampaignRunner:
             return
         started = self._w.clock.monotonic()
         call = Call(attempt_id, originated_at=now)
-        self.calls[attempt_id] = LiveCall(call, phone, started, presented)
+        self.calls[attempt_id] = LiveCall(call, phone, started, presented, started)
         self.idle.clear()
         self._recent_dials.append(started)
         self._w.register(str(attempt_id), self)
@@ -289,6 +317,8 @@ class CampaignRunner:
         live.call, effects = step(live.call, event, self._w.clock.now())
         if live.call.state is not before:
             live.since = self._w.clock.monotonic()
+            if before is CallState.ORIGINATING and live.call.answered_at is not None:
+                self.pacer.learn([dial_result(live.since - live.started, answered=True)])
         for finished in effects:
             self._finish(live, finished.result)
 
@@ -315,6 +345,7 @@ class CampaignRunner:
         next_dials = plan_next(live.phone, result.outcome, self.campaign.retry, result.ended_at)
         if result.answered_at is not None and live.caller_id and self.rotator is not None:
             self._answers.append((live.phone.lead_id, live.caller_id))
+        self._learn_from(live, result)
         self._w.writer.put(result, next_dials)
         self.outcomes[result.outcome] += 1
         self._log.info(
@@ -325,6 +356,14 @@ class CampaignRunner:
             ast_reason=result.ast_reason,
         )
         self.wake()
+
+    def _learn_from(self, live: LiveCall, result: AttemptResult) -> None:
+        """What pacing learns from a call's end (answers were learnt when they came)."""
+        if result.outcome in UNANSWERED and live.started:
+            ring_s = self._w.clock.monotonic() - live.started
+            self.pacer.learn([dial_result(ring_s, answered=False)])
+        abandoned = result.outcome is Outcome.ABANDONED
+        self.pacer.learn(call_result(result.talk_s, abandoned))
 
     # ---- connection loss, resync, safety nets -----------------------------------
 

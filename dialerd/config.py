@@ -203,10 +203,20 @@ class CallerIdSettings(Strict):
         return self
 
 
+class PacingConfig(Strict):
+    """Predictive pacing (docs/pacing.md); progressive mode uses only lines.dial_ratio."""
+
+    abandon_target: Annotated[float, Field(gt=0, le=0.1)] = 0.03  # share of live answers
+    window: Literal["us_30_days", "uk_24_hours"] = "us_30_days"  # the compliance window
+    max_lines_per_agent: Annotated[float, Field(gt=0, le=20)] = 10.0
+    expected_talk_s: Annotated[float, Field(gt=0, le=3600)] = 120.0  # until calls are seen
+
+
 class Campaign(Strict):
     name: Annotated[str, Field(pattern=NAME_PATTERN)]
     enabled: bool = True
-    mode: Literal["progressive"] = "progressive"
+    mode: Literal["progressive", "predictive"] = "progressive"
+    pacing: PacingConfig = PacingConfig()
     queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
     wrapup_s: Annotated[float, Field(ge=0, le=600)] = 0.0
     region: str

@@ -38,6 +38,7 @@ class DaemonCollector:
         yield from _call_metrics(runners)
         yield from _line_and_agent_metrics(runners, self._monotonic())
         yield from _caller_id_metrics(runners)
+        yield from _pacing_metrics(runners)
         ami = GaugeMetricFamily("dialerd_ami_connected", "1 while the AMI connection is up")
         ami.add_metric([], 1.0 if self._ami_connected() else 0.0)
         yield ami
@@ -93,6 +94,33 @@ def _caller_id_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
                 value = 1.0 if number.state is each else 0.0
                 state.add_metric([runner.campaign.name, number.number, each.value], value)
     return iter((state,))
+
+
+PACING_GAUGES = (
+    ("dialerd_dial_level", "Calls in flight after the last decision, per staffed agent"),
+    ("dialerd_agents_free_soon", "Forecast: agents expected free when the new dials answer"),
+    ("dialerd_abandon_risk_limit_ratio", "Abandon risk accepted for the last dial placed"),
+    ("dialerd_abandon_budget_calls", "Abandons the compliance window can still absorb"),
+    ("dialerd_abandon_rate_ratio", "Abandoned / (connected + abandoned) over the window"),
+    ("dialerd_dials_wanted", "Dials the last pacing decision placed"),
+)
+
+
+def _pacing_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
+    families = [GaugeMetricFamily(n, h, labels=["campaign"]) for n, h in PACING_GAUGES]
+    for runner in runners:
+        d, window = runner.last_decision, runner.pacer.window
+        values = (
+            d.dial_level,
+            d.agents_free_soon,
+            d.risk_limit,
+            d.budget_left,
+            window.rate,
+            d.dials,
+        )
+        for family, value in zip(families, values, strict=True):
+            family.add_metric([runner.campaign.name], float(value))
+    return iter(families)
 
 
 def serve(listen: str, collector: DaemonCollector) -> Callable[[], None]:

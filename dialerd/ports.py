@@ -35,6 +35,10 @@ class Store(Protocol):
 
     async def open_attempts(self, node: str) -> list[OpenAttempt]: ...
 
+    async def abandon_window(self, campaign_id: int, since: datetime) -> tuple[int, int]:
+        """(connected, abandoned) calls of the campaign that ended since `since`."""
+        ...
+
 
 class CallerIdLog(Protocol):
     """What PostgreSQL keeps for the caller-ID pool (dialerd.storage.caller_ids)."""

@@ -215,6 +215,22 @@ class PgStore:
         async with self.transaction("deferring phones") as connection:
             return (await connection.execute(statement)).rowcount
 
+    async def abandon_window(self, campaign_id: int, since: datetime) -> tuple[int, int]:
+        """(connected, abandoned) calls of the campaign that ended since ``since``: the
+        counts the abandon budget is measured on, shared by every node."""
+        c = call_attempts.c
+        statement = sa.select(
+            sa.func.count().filter(c.outcome == "connected"),
+            sa.func.count().filter(c.outcome == "abandoned"),
+        ).where(
+            c.campaign_id == campaign_id,
+            c.created_at >= since - timedelta(hours=1),  # the index; no call rings an hour
+            c.ended_at >= since,
+        )
+        async with self.transaction("reading the abandon window") as connection:
+            connected, abandoned = (await connection.execute(statement)).one()
+            return int(connected), int(abandoned)
+
     async def open_attempts(self, node: str) -> list[OpenAttempt]:
         """Attempts of ``node`` with no end recorded (to reconcile after a crash), oldest first."""
         c = call_attempts.c

@@ -112,21 +112,24 @@ class Dialer:
     node: str = "node-a"
     retry_s: int = 20
     campaign_yaml: str | None = None  # the whole campaign file, instead of CAMPAIGN's
+    more_campaigns: dict[str, str] = field(default_factory=dict)  # name -> whole file
     process: subprocess.Popen[bytes] | None = None
     runs: list[Path] = field(default_factory=list)
     metrics_port: int = field(default_factory=free_port)
 
     def write_config(self) -> Path:
         (self.workdir / "campaigns").mkdir(parents=True, exist_ok=True)
-        text = self.campaign_yaml or CAMPAIGN
-        (self.workdir / "campaigns" / f"{self.campaign}.yaml").write_text(
-            text.format(
-                name=self.campaign,
-                queue=self.lab.queue,
-                retry_s=self.retry_s,
-                context=self.lab.customer_context,
+        files = {self.campaign: self.campaign_yaml or CAMPAIGN, **self.more_campaigns}
+        for name, text in files.items():
+            (self.workdir / "campaigns" / f"{name}.yaml").write_text(
+                text.format(
+                    name=name,
+                    queue=self.lab.queue,
+                    second_queue=self.lab.second_queue,
+                    retry_s=self.retry_s,
+                    context=self.lab.customer_context,
+                )
             )
-        )
         config = self.workdir / "dialerd.yaml"
         config.write_text(
             f"node: {self.node}\n"
