@@ -22,7 +22,9 @@ from pacing.inputs import Decision, Mode, PacingInputs, PacingSettings
 from pacing.ring import RingModel
 from pacing.risk import dials_within
 
-TABLE_REFRESH_S = 300.0  # rebuild the agent table at most this often (it costs ~10 ms)
+TABLE_REFRESH_S = 300.0  # rebuild the agent table at most this often (it costs ~10 ms)...
+TABLE_GROWTH = 1.25  # ...unless the talk-time model has learnt from this many times the
+TABLE_NEW_CALLS = 16  # calls (and at least this many more) since the table was built
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class PacingState:
     table: AgentTable | None = None
     table_built_at: float = -math.inf
     calibration: Calibration = field(default_factory=Calibration)
+    table_calls: float = 0.0  # talk times the model had seen when the table was built
 
     @classmethod
     def initial(cls, settings: PacingSettings) -> PacingState:
@@ -69,7 +72,7 @@ def observe(state: PacingState, observation: Observation) -> PacingState:
         handle = handle.observed(observation.talk_s)
     else:
         calibration = calibration.abandoned()
-    return PacingState(handle, ring, state.table, state.table_built_at, calibration)
+    return replace(state, handle=handle, ring=ring, calibration=calibration)
 
 
 def decide(inputs: PacingInputs, state: PacingState, now: float) -> tuple[Decision, PacingState]:
@@ -141,17 +144,20 @@ def place(inputs: PacingInputs, view: Outlook, state: PacingState) -> tuple[Deci
 
 
 def with_table(state: PacingState, settings: PacingSettings, now: float) -> PacingState:
-    """The state with an agent table fit for the current models (refreshed at most every
-    TABLE_REFRESH_S, since a slightly stale table barely changes a decision)."""
+    """The state with an agent table fit for the current models: refreshed at most every
+    TABLE_REFRESH_S, since a slightly stale table barely changes a decision, but at once
+    while the talk-time model is young and each batch of calls changes it a lot (a table
+    still built from the prior after a start would mis-pace the first minutes)."""
     ends = deadlines(state.ring.fit, settings.grace_s)
     table = state.table
     if table is not None and table.fits(ends, settings.wrapup_s, state.handle.version):
         return state
-    if table is not None and now - state.table_built_at < TABLE_REFRESH_S:
+    learnt = state.handle.observed_calls
+    grown = learnt >= TABLE_GROWTH * state.table_calls + TABLE_NEW_CALLS
+    if table is not None and now - state.table_built_at < TABLE_REFRESH_S and not grown:
         return state
-    return replace(
-        state, table=agent_table(state.handle, ends, settings.wrapup_s), table_built_at=now
-    )
+    table = agent_table(state.handle, ends, settings.wrapup_s)
+    return replace(state, table=table, table_built_at=now, table_calls=learnt)
 
 
 def guarded(wanted: int, inputs: PacingInputs, why: str, per_agent: bool = True) -> Decision:

@@ -161,3 +161,26 @@ def test_predictive_decisions_feed_the_calibration() -> None:
     decision, state = decide(predictive_inputs(ready=5), STATE, 0.0)
     assert decision.dials > 0
     assert state.calibration.predicted > STATE.calibration.predicted
+
+
+def test_a_young_talk_time_model_refreshes_the_table_at_once() -> None:
+    """After a start, the table built from the prior must not pace the first 5 minutes."""
+    inputs = predictive_inputs(ready=2, talking=(3.0,) * 8)
+    _, state = decide(inputs, STATE, now=0.0)
+    built = state.table
+    for _ in range(40):  # a short-call campaign: the prior's 120 s is far off
+        state = observe(state, CallEnded(talk_s=10.0))
+    _, state = decide(inputs, state, now=5.0)
+    assert state.table is not built
+    assert state.table is not None
+    assert state.table.handle_version == state.handle.version
+    # once the model is mature, a refit waits for the refresh interval
+    for _ in range(400):
+        state = observe(state, CallEnded(talk_s=10.0))
+    _, state = decide(inputs, state, now=6.0)
+    mature = state.table
+    state = observe(state, CallEnded(talk_s=10.0))
+    for _ in range(60):
+        state = observe(state, CallEnded(talk_s=10.0))
+    _, state = decide(inputs, state, now=7.0)
+    assert state.table is mature
