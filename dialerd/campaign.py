@@ -90,8 +90,6 @@ class CampaignRunner:
         self.rotator = wiring.rotator_for(campaign)
         self.pacer = Pacer.create(campaign)
         self.deferred = 0  # dials put off for want of a caller ID
-        self._answers: list[tuple[int, str]] = []  # (lead, caller ID) answered, for affinity
-        self._health_due = wiring.clock.monotonic()
         self._recent_dials: deque[float] = deque()
         self.stopping = False
         self._wake = asyncio.Event()
@@ -292,20 +290,15 @@ class CampaignRunner:
         """Fresh number states, answers remembered for affinity, and the health check."""
         if self.rotator is None:
             return
-        rotator, now = self.rotator, self._w.clock.monotonic()
-        answers, self._answers = self._answers, []
-        for lead_id, number in answers:
-            await rotator.answered(lead_id, number)
         try:
-            await rotator.refresh_states(now)
-            if rotator.settings.health.enabled and now >= self._health_due:
-                self._health_due = now + rotator.settings.health.interval_s
-                for change in await rotator.check_health(self._w.clock.now()):
-                    self._log.warning(
-                        change.event, number=change.number, reason=change.reason, by=change.actor
-                    )
+            changes = await self.rotator.upkeep(self._w.clock.monotonic(), self._w.clock.now())
         except DialerdError as exc:
             self._log.warning("caller_id_states_unavailable", error=str(exc))
+            return
+        for change in changes:
+            self._log.warning(
+                change.event, number=change.number, reason=change.reason, by=change.actor
+            )
 
     # ---- events ------------------------------------------------------------------
 
@@ -344,7 +337,7 @@ class CampaignRunner:
         self._w.unregister(str(result.attempt_id))
         next_dials = plan_next(live.phone, result.outcome, self.campaign.retry, result.ended_at)
         if result.answered_at is not None and live.caller_id and self.rotator is not None:
-            self._answers.append((live.phone.lead_id, live.caller_id))
+            self.rotator.note_answer(live.phone.lead_id, live.caller_id)
         self._learn_from(live, result)
         self._w.writer.put(result, next_dials)
         self.outcomes[result.outcome] += 1

@@ -12,7 +12,7 @@ PostgreSQL keeps when it is empty.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
@@ -97,6 +97,8 @@ class CallerIdRotator:
     pool: tuple[PoolNumber, ...] = ()
     _states_read_at: float = float("-inf")
     _states: dict[str, StateChange] | None = None
+    _answers: list[tuple[int, str]] = field(default_factory=list)  # (lead, caller ID)
+    _health_due: float = float("-inf")
 
     @classmethod
     def create(
@@ -105,6 +107,22 @@ class CallerIdRotator:
         classifier = build_classifier(settings)
         pool = build_pool(settings, classifier)
         return cls(settings, store, records, classifier, pool, build_rules(settings), pool)
+
+    def note_answer(self, lead_id: int, number: str) -> None:
+        """A customer answered while `number` was shown: remembered at the next upkeep."""
+        self._answers.append((lead_id, number))
+
+    async def upkeep(self, monotonic: float, now: datetime) -> tuple[StateChange, ...]:
+        """Answers remembered for affinity, fresh states, and the health check when due;
+        returns the state changes the health check made."""
+        answers, self._answers = self._answers, []
+        for lead_id, number in answers:
+            await self.answered(lead_id, number)
+        await self.refresh_states(monotonic)
+        if not self.settings.health.enabled or monotonic < self._health_due:
+            return ()
+        self._health_due = monotonic + self.settings.health.interval_s
+        return await self.check_health(now)
 
     async def refresh_states(self, monotonic: float) -> None:
         """The pool with each number's state from the audit log (at most every few seconds)."""
