@@ -1,0 +1,185 @@
+"""`dialerd run` speaks the systemd notify protocol to a real NOTIFY_SOCKET.
+
+The test binds the datagram socket systemd would bind, starts the real daemon against the
+lab with NOTIFY_SOCKET and WATCHDOG_USEC set (WATCHDOG_PID too, as systemd sets it: the
+daemon's own pid), and reads what arrives: STATUS lines while starting, READY=1 only once
+the daemon has started, watchdog pings at half the interval, RELOADING=1 … READY=1
+around SIGHUP, STOPPING=1 on SIGTERM. A start that fails never sends READY=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.integration.daemon import Dialer, fresh_database
+from tests.integration.lab import Lab
+
+# Exec the daemon from a shell that first names its own pid, which exec keeps: this is
+# how the daemon sees WATCHDOG_PID under systemd (the pid of the main process).
+AS_WATCHDOG_PID = ("/bin/sh", "-c", 'WATCHDOG_PID=$$ exec "$0" "$@"')
+WATCHDOG_USEC = 1_000_000  # pings expected every 0.5 s
+
+
+@dataclass
+class Message:
+    at: float  # monotonic arrival time
+    fields: dict[str, str]
+
+
+@dataclass
+class NotifyListener:
+    """The systemd end of NOTIFY_SOCKET: every datagram, parsed, with its arrival time."""
+
+    path: str
+    sock: socket.socket
+    history: list[Message] = field(default_factory=list)
+    _seen: int = 0
+
+    def env(self, watchdog_usec: int = WATCHDOG_USEC) -> dict[str, str]:
+        return {"NOTIFY_SOCKET": self.path, "WATCHDOG_USEC": str(watchdog_usec)}
+
+    async def _receive(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            data = await loop.sock_recv(self.sock, 4096)
+            lines = data.decode().splitlines()
+            self.history.append(Message(time.monotonic(), dict(ln.split("=", 1) for ln in lines)))
+
+    async def until(self, key: str, timeout_s: float) -> Message:
+        """The next message (not returned before) that carries `key`."""
+        async with asyncio.timeout(timeout_s):
+            while True:
+                for index in range(self._seen, len(self.history)):
+                    if key in self.history[index].fields:
+                        self._seen = index + 1
+                        return self.history[index]
+                await asyncio.sleep(0.02)
+
+    def statuses(self) -> list[str]:
+        return [m.fields["STATUS"] for m in self.history if "STATUS" in m.fields]
+
+    def with_key(self, key: str) -> list[Message]:
+        return [m for m in self.history if key in m.fields]
+
+
+@contextlib.asynccontextmanager
+async def notify_socket() -> AsyncIterator[NotifyListener]:
+    with tempfile.TemporaryDirectory(prefix="sdn-") as directory:  # AF_UNIX paths ≤ 107 bytes
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(f"{directory}/notify")
+        sock.setblocking(False)
+        listener = NotifyListener(f"{directory}/notify", sock)
+        receiver = asyncio.create_task(listener._receive(), name="notify-listener")
+        try:
+            yield listener
+        finally:
+            receiver.cancel()
+            sock.close()
+
+
+async def exit_code(dialer: Dialer, timeout_s: float) -> int:
+    assert dialer.process is not None
+    # Waited for in a thread so that the listener keeps reading meanwhile.
+    code = await asyncio.to_thread(dialer.process.wait, timeout_s)
+    dialer.process = None
+    return code
+
+
+def send(dialer: Dialer, sig: int) -> None:
+    assert dialer.process is not None
+    dialer.process.send_signal(sig)
+
+
+def redis_section(url: str) -> str:
+    return f"redis:\n  url: {url}\n"
+
+
+async def test_status_then_ready_then_watchdog_reload_and_stopping(
+    lab: Lab, tmp_path: Path
+) -> None:
+    async with fresh_database(lab) as url, notify_socket() as notify:
+        dialer = Dialer(lab, url, tmp_path, extra_config=redis_section(lab.redis_url))
+        dialer.start(env=notify.env(), wrapper=AS_WATCHDOG_PID)
+        try:
+            ready = await notify.until("READY", timeout_s=60)
+            # READY=1 follows the start-up: AMI logged in, database at head, Redis pinged.
+            assert '"event": "daemon_started"' in dialer.log_text()
+            assert ready.fields == {"READY": "1", "STATUS": "dialing 1 campaign"}
+            assert notify.statuses()[:3] == [
+                "starting: checking the database schema",
+                "starting: checking Redis",
+                f"starting: connecting to Asterisk AMI at {lab.ami_host}:{lab.ami_port}",
+            ]
+            await assert_watchdog_pings(notify, ready.at)
+            await assert_reload_is_announced(notify, dialer)
+
+            send(dialer, signal.SIGTERM)
+            stopping = await notify.until("STOPPING", timeout_s=10)
+            assert stopping.fields["STATUS"].startswith("draining: 0 calls in progress")
+            assert await exit_code(dialer, timeout_s=90) == 0
+        finally:
+            if dialer.process is not None:
+                dialer.stop(signal.SIGKILL)
+
+
+async def assert_watchdog_pings(notify: NotifyListener, ready_at: float) -> None:
+    await asyncio.sleep(3.0)
+    pings = [m.at for m in notify.with_key("WATCHDOG") if m.at >= ready_at]
+    assert len(pings) >= 5, f"{len(pings)} watchdog pings in 3 s"
+    gaps = [later - earlier for earlier, later in itertools.pairwise(pings)]
+    assert max(gaps) < 0.8, f"watchdog gaps {gaps} (interval 0.5 s)"
+    assert all(m.fields == {"WATCHDOG": "1"} for m in notify.with_key("WATCHDOG"))
+
+
+async def assert_reload_is_announced(notify: NotifyListener, dialer: Dialer) -> None:
+    send(dialer, signal.SIGHUP)
+    reloading = await notify.until("RELOADING", timeout_s=10)
+    assert int(reloading.fields["MONOTONIC_USEC"]) > 0
+    ready_again = await notify.until("READY", timeout_s=10)
+    assert ready_again.fields["STATUS"] == "dialing 1 campaign"
+    assert '"event": "config_reloaded"' in dialer.log_text()
+
+
+BAD_STARTS: Sequence[tuple[str, int, str]] = (
+    ("database-not-migrated", 3, "starting: checking the database schema"),
+    ("ami-secret-wrong", 3, "starting: connecting to Asterisk AMI"),
+    ("redis-down", 4, "starting: checking Redis"),
+    ("redis-password-wrong", 3, "starting: checking Redis"),
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "last_status"),
+    BAD_STARTS,
+    ids=[c[0] for c in BAD_STARTS],
+)
+async def test_a_start_that_fails_never_sends_ready(
+    lab: Lab, tmp_path: Path, case: str, code: int, last_status: str
+) -> None:
+    async with fresh_database(lab, migrated=case != "database-not-migrated") as url:
+        dialer = Dialer(lab, url, tmp_path)
+        env: dict[str, str] = {}
+        if case == "ami-secret-wrong":
+            env["DIALERD_TEST_AMI_SECRET"] = "not-the-secret"
+        if case == "redis-down":
+            dialer.extra_config = redis_section("redis://127.0.0.1:1/0")
+        if case == "redis-password-wrong":
+            host_port = lab.redis_url.rsplit("@", 1)[1]
+            dialer.extra_config = redis_section(f"redis://:not-the-password@{host_port}")
+        async with notify_socket() as notify:
+            dialer.start(env={**notify.env(), **env})
+            assert await exit_code(dialer, timeout_s=60) == code, dialer.log_text()
+            await asyncio.sleep(0.2)  # let the listener read what is still queued
+        assert notify.with_key("READY") == []
+        assert notify.statuses()[-1].startswith(last_status)
