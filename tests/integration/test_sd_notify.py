@@ -77,11 +77,26 @@ async def assert_reload_is_announced(notify: NotifyListener, dialer: Dialer) -> 
 
 
 BAD_STARTS: Sequence[tuple[str, int, str]] = (
+    ("database-down", 4, "starting: checking the database schema"),
     ("database-not-migrated", 3, "starting: checking the database schema"),
     ("ami-secret-wrong", 3, "starting: connecting to Asterisk AMI"),
     ("redis-down", 4, "starting: checking Redis"),
     ("redis-password-wrong", 3, "starting: checking Redis"),
-)
+)  # exit 3: fatal, systemd does not restart; exit 4: unreachable, systemd restarts
+
+
+def break_start(case: str, dialer: Dialer, lab: Lab) -> dict[str, str]:
+    """Spoil one thing the start-up needs; the environment the daemon gets."""
+    redis_host = lab.redis_url.rsplit("@", 1)[1]
+    if case == "database-down":
+        dialer.database_url = "postgresql+asyncpg://dialerd@127.0.0.1:1/dialerd"
+    elif case == "redis-down":
+        dialer.extra_config = redis_section("redis://127.0.0.1:1/0")
+    elif case == "redis-password-wrong":
+        dialer.extra_config = redis_section(f"redis://:not-the-password@{redis_host}")
+    elif case == "ami-secret-wrong":
+        return {"DIALERD_TEST_AMI_SECRET": "not-the-secret"}
+    return {}
 
 
 @pytest.mark.parametrize(
@@ -94,14 +109,7 @@ async def test_a_start_that_fails_never_sends_ready(
 ) -> None:
     async with fresh_database(lab, migrated=case != "database-not-migrated") as url:
         dialer = Dialer(lab, url, tmp_path)
-        env: dict[str, str] = {}
-        if case == "ami-secret-wrong":
-            env["DIALERD_TEST_AMI_SECRET"] = "not-the-secret"
-        if case == "redis-down":
-            dialer.extra_config = redis_section("redis://127.0.0.1:1/0")
-        if case == "redis-password-wrong":
-            host_port = lab.redis_url.rsplit("@", 1)[1]
-            dialer.extra_config = redis_section(f"redis://:not-the-password@{host_port}")
+        env = break_start(case, dialer, lab)
         async with notify_socket() as notify:
             dialer.start(env={**notify.env(), **env})
             assert await exit_code(dialer, timeout_s=60) == code, dialer.log_text()
