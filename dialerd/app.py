@@ -13,7 +13,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -22,17 +22,23 @@ import structlog
 
 from ami import AmiClient, AmiError, AmiSettings, ConnectionStateChanged, Event, EventStream
 from ami.errors import AmiConnectionError
+from caller_id_pool import CallerIdError, CallerIdStore, InProcessStore, RedisStore
+from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
+from dialerd import metrics
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
-from dialerd.config import AmiServer, Campaign, MainConfig, load_campaigns
+from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
+from dialerd.metrics import DaemonCollector
 from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
 from dialerd.progress import progress_line
+from dialerd.rotation import CallerIdRotator
 from dialerd.sdnotify import Notifier
 from dialerd.service import dialing_status, ping_redis
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
+from dialerd.storage.caller_ids import PgCallerIdLog
 
 log = structlog.get_logger("dialerd")
 
@@ -51,6 +57,43 @@ def database_url(url: str, password: str | None) -> str:
     port = f":{parts.port}" if parts.port else ""
     netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}{port}"
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def redis_url(settings: RedisSettings) -> str:
+    """The configured Redis URL with the password (kept out of the config file) put in."""
+    password = settings.reveal()
+    if password is None:
+        return settings.url
+    parts = urlsplit(settings.url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    netloc = f"{quote(parts.username or '', safe='')}:{quote(password, safe='')}@{host}{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def open_caller_id_store(
+    config: MainConfig, records: PgCallerIdLog, now: datetime
+) -> CallerIdStore:
+    """Redis when configured (several nodes share it), in-process otherwise; rebuilt from
+    the presentations PostgreSQL keeps when it is empty, so no restart forgets them."""
+    store: CallerIdStore = (
+        RedisStore.connect(redis_url(config.redis)) if config.redis else InProcessStore()
+    )
+    try:
+        if await store.needs_rebuild():
+            since = now - timedelta(days=REMEMBER_CUSTOMER_DAYS)
+            shown = await records.presentations(since)
+            report = await store.rebuild(
+                shown, now, states=(await records.latest_states()).values()
+            )
+            log.info(
+                "caller_id_store_rebuilt",
+                presentations=report.presentations,
+                customers=report.customers,
+            )
+    except CallerIdError as exc:
+        raise Fatal(f"caller-ID store unavailable: {exc}") from exc
+    return store
 
 
 def ami_settings(server: AmiServer) -> AmiSettings:
@@ -82,6 +125,8 @@ class Daemon:
         self._tasks: list[asyncio.Task[None]] = []
         self._group: asyncio.TaskGroup | None = None
         self._wiring: Wiring | None = None
+        self._caller_ids: CallerIdStore | None = None  # opened (and rebuilt) at start
+        self._records: PgCallerIdLog | None = None
 
     # ---- start and stop --------------------------------------------------------
 
@@ -99,6 +144,8 @@ class Daemon:
         if self.config.redis is not None:
             self.notifier.status("starting: checking Redis")
             await ping_redis(self.config.redis)
+        self._records = PgCallerIdLog(store)
+        self._caller_ids = await open_caller_id_store(self.config, self._records, self.clock.now())
         server = self.config.asterisk[0]
         self.notifier.status(f"starting: connecting to Asterisk AMI at {server.host}:{server.port}")
         ami = AmiClient(ami_settings(server))
@@ -109,11 +156,19 @@ class Daemon:
         except AmiError as exc:
             raise Fatal(f"cannot log in to Asterisk AMI: {exc}") from exc
         writer = OutcomeWriter(store)
+        collector = DaemonCollector(
+            self.runners.values, self.clock.monotonic, lambda: ami.connected
+        )
+        stop_metrics = metrics.serve(self.config.metrics.listen, collector)
         try:
             return await self._serve(ami, writer, campaigns, duration_s, progress)
         finally:
+            stop_metrics()
             await ami.close()
             await store.close()
+            if isinstance(self._caller_ids, RedisStore):
+                with contextlib.suppress(CallerIdError):
+                    await self._caller_ids.aclose()
 
     async def _serve(
         self,
@@ -132,6 +187,7 @@ class Daemon:
             self.clock,
             self._register,
             self._unregister,
+            self._rotator_for,
         )
         async with asyncio.TaskGroup() as group:
             self._group = group
@@ -205,6 +261,13 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self.reload)
 
     # ---- events -------------------------------------------------------------------
+
+    def _rotator_for(self, campaign: Campaign) -> CallerIdRotator | None:
+        if campaign.caller_ids is None:
+            return None
+        assert self._records is not None
+        assert self._caller_ids is not None
+        return CallerIdRotator.create(campaign.caller_ids, self._caller_ids, self._records)
 
     def _register(self, key: str, runner: CampaignRunner) -> None:
         self.calls[key] = runner
@@ -302,7 +365,7 @@ class Daemon:
             return
         for name, runner in self.runners.items():
             if name in campaigns and campaigns[name].enabled:
-                runner.campaign = campaigns[name]
+                runner.reconfigure(campaigns[name], self._rotator_for(campaigns[name]))
             else:
                 runner.stopping = True  # calls in progress still end and are recorded
         for campaign in campaigns.values():

@@ -14,12 +14,14 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
 
 from ami import AmiClient, Event
 from ami import ConnectionLost as AmiConnectionLost
 from ami.errors import ActionTimeout, AmiError, NotConnected
+from caller_id_pool import NoneAvailable, Reservation
 from dialerd.agents import AgentBoard
 from dialerd.calltrack import (
     Call,
@@ -36,12 +38,17 @@ from dialerd.domain import AttemptResult, DuePhone, NewAttempt, OpenAttempt, Out
 from dialerd.errors import DialerdError
 from dialerd.originate import originate_headers
 from dialerd.outcomes import OutcomeWriter
+from dialerd.pacer import Pacer, Situation, call_result, dial_result
 from dialerd.ports import Clock, Store
 from dialerd.retry import plan_next
-from pacing.core import Decision, PacingInputs, decide
+from dialerd.rotation import CallerIdRotator
+from pacing import Decision, WindowCounts
 
 log = structlog.get_logger("dialerd.campaign")
 
+# Outcomes of dials that rang (or were refused) without an answer: what the ring model
+# learns as "not answered". Failures at the Originate and unknown ends teach nothing.
+UNANSWERED = frozenset({Outcome.BUSY, Outcome.NO_ANSWER, Outcome.CONGESTION, Outcome.FAILED})
 ORPHAN_WAIT_S = 60.0
 ANSWER_WAIT_S = 120.0
 ORIGINATE_MARGIN_S = 30.0
@@ -52,6 +59,8 @@ class LiveCall:
     call: Call
     phone: DuePhone
     since: float  # monotonic time of the last change of state
+    caller_id: str | None = None
+    started: float = 0.0  # monotonic time of the Originate
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class Wiring:
     clock: Clock
     register: Callable[[str, CampaignRunner], None]
     unregister: Callable[[str], None]
+    rotator_for: Callable[[Campaign], CallerIdRotator | None] = lambda _: None
 
 
 class CampaignRunner:
@@ -77,6 +87,11 @@ class CampaignRunner:
         self.outcomes: Counter[Outcome] = Counter()
         self.dials = 0
         self.last_decision = Decision(0, "starting")
+        self.rotator = wiring.rotator_for(campaign)
+        self.pacer = Pacer.create(campaign)
+        self.deferred = 0  # dials put off for want of a caller ID
+        self._answers: list[tuple[int, str]] = []  # (lead, caller ID) answered, for affinity
+        self._health_due = wiring.clock.monotonic()
         self._recent_dials: deque[float] = deque()
         self.stopping = False
         self._wake = asyncio.Event()
@@ -95,7 +110,14 @@ class CampaignRunner:
             if self._stopped():
                 break
             self.settle_overdue()
+            await self.caller_id_upkeep()
             await self.dial_round()
+
+    def reconfigure(self, campaign: Campaign, rotator: CallerIdRotator | None) -> None:
+        """A reloaded campaign file: calls in progress keep the settings they started with."""
+        self.campaign = campaign
+        self.rotator = rotator
+        self.pacer.reconfigure(campaign)
 
     def _stopped(self) -> bool:
         return self.stopping
@@ -103,17 +125,23 @@ class CampaignRunner:
     def wake(self) -> None:
         self._wake.set()
 
-    def pacing_inputs(self) -> PacingInputs:
-        now = self._w.clock.monotonic()
-        ringing = sum(1 for c in self.calls.values() if c.call.state is CallState.ORIGINATING)
-        waiting = sum(1 for c in self.calls.values() if c.call.waiting_for_agent)
-        return PacingInputs(
-            ready_agents=self.board.ready_count(now),
-            ringing=ringing,
-            waiting_for_agent=waiting,
+    def situation(self, now: float) -> Situation:
+        ringing, talking, waiting = [], [], 0
+        for live in self.calls.values():
+            state = live.call.state
+            if state is CallState.ORIGINATING:
+                ringing.append(now - live.started)
+            elif state is CallState.CONNECTED:
+                talking.append(now - live.since)
+            elif state is CallState.ANSWERED:
+                waiting += 1
+        return Situation(
+            board=self.board,
+            ringing_s=tuple(ringing),
+            talking_s=tuple(talking),
+            waiting_calls=waiting,
             lines_free=self.campaign.lines.max_lines - len(self.calls),
             dials_allowed_now=self._dials_allowed(now),
-            dial_ratio=self.campaign.lines.dial_ratio,
         )
 
     def _dials_allowed(self, now: float) -> int:
@@ -126,7 +154,9 @@ class CampaignRunner:
         if not self._w.ami.connected:
             self.last_decision = Decision(0, "AMI connection down")
             return
-        decision = decide(self.pacing_inputs())
+        now = self._w.clock.monotonic()
+        await self._refresh_window(now)
+        decision = self.pacer.decide(self.situation(now), now)
         self.last_decision = decision
         if decision.dials <= 0:
             return
@@ -143,19 +173,67 @@ class CampaignRunner:
             return
         if not phones:
             self.last_decision = Decision(0, "no due leads")
-        for phone in phones:
-            await self.dial(phone)
+            return
+        await self.dial_batch(phones)
 
-    async def dial(self, phone: DuePhone) -> None:
-        attempt_id = uuid.uuid4()
+    async def _refresh_window(self, now: float) -> None:
+        """The campaign's connected and abandoned calls over its compliance window."""
+        if not self.pacer.window_due(now):
+            return
+        hours = self.pacer.settings.window.hours
+        since = self._w.clock.now() - timedelta(hours=hours)
+        try:
+            connected, abandoned = await self._w.store.abandon_window(self.campaign_id, since)
+        except DialerdError as exc:  # keep the last counts; the writer's lag is minutes at most
+            self._log.warning("abandon_window_unavailable", error=str(exc))
+            return
+        self.pacer.window_read(WindowCounts(connected, abandoned), now)
+
+    async def dial_batch(self, phones: Sequence[DuePhone]) -> None:
+        """Dial each claimed phone with a caller ID; put off those that have none now."""
+        attempt_ids = [uuid.uuid4() for _ in phones]
+        picks = await self._pick_caller_ids(phones, attempt_ids)
+        deferred: list[tuple[DuePhone, str]] = []
+        for phone, attempt_id, pick in zip(phones, attempt_ids, picks, strict=True):
+            if isinstance(pick, NoneAvailable):
+                deferred.append((phone, pick.reason))
+            else:
+                await self.dial(phone, attempt_id, pick)
+        if deferred:
+            await self._defer(deferred)
+
+    async def _pick_caller_ids(
+        self, phones: Sequence[DuePhone], attempt_ids: Sequence[uuid.UUID]
+    ) -> Sequence[Reservation | NoneAvailable | None]:
+        if self.rotator is None:  # one fixed caller ID (or none) for the whole campaign
+            return [None] * len(phones)
+        ids = [str(a) for a in attempt_ids]
+        return await self.rotator.pick(phones, ids, self._w.clock.now())
+
+    async def _defer(self, deferred: Sequence[tuple[DuePhone, str]]) -> None:
+        self.deferred += len(deferred)
+        reason = deferred[0][1]
+        self.last_decision = Decision(0, f"no caller ID available: {reason}")
+        self._log.info("dials_deferred", dials=len(deferred), reason=reason)
+        pool = self.campaign.caller_ids
+        until = self._w.clock.now() + timedelta(seconds=pool.defer_s if pool else 30.0)
+        ids = [phone.phone_id for phone, _ in deferred]
+        # If this fails, the leases expire by themselves; nobody dials the phones meanwhile.
+        with contextlib.suppress(DialerdError):
+            await self._w.store.defer_phones(self._w.node, ids, until)
+
+    async def dial(
+        self, phone: DuePhone, attempt_id: uuid.UUID, reservation: Reservation | None = None
+    ) -> None:
         now = self._w.clock.now()
+        presented = reservation.number if reservation else self.campaign.dial.caller_id
         attempt = NewAttempt(
             attempt_id=attempt_id,
             campaign_id=self.campaign_id,
             lead_id=phone.lead_id,
             phone_id=phone.phone_id,
             number=phone.number,
-            caller_id=self.campaign.dial.caller_id,
+            caller_id=presented,
             attempt_number=phone.lead_attempts + 1,
             node=self._w.node,
             created_at=now,
@@ -164,36 +242,70 @@ class CampaignRunner:
             await self._w.store.create_attempt(attempt)
         except DialerdError as exc:
             self._log.warning("attempt_not_created", error=str(exc), phone_id=phone.phone_id)
-            await self._release(phone)
+            await self._release(phone, reservation)
             return
         started = self._w.clock.monotonic()
-        self.calls[attempt_id] = LiveCall(Call(attempt_id, originated_at=now), phone, started)
+        call = Call(attempt_id, originated_at=now)
+        self.calls[attempt_id] = LiveCall(call, phone, started, presented, started)
         self.idle.clear()
         self._recent_dials.append(started)
         self._w.register(str(attempt_id), self)
         self.dials += 1
-        await self._originate(attempt_id, phone)
+        if not await self._originate(attempt_id, phone, presented) and reservation:
+            await self._release_caller_id(reservation)
 
-    async def _originate(self, attempt_id: uuid.UUID, phone: DuePhone) -> None:
-        headers = originate_headers(self.campaign, attempt_id, phone)
+    async def _originate(
+        self, attempt_id: uuid.UUID, phone: DuePhone, presented: str | None
+    ) -> bool:
+        """Send the Originate once; False when it certainly never reached Asterisk."""
+        headers = originate_headers(self.campaign, attempt_id, phone, presented)
         try:
             response = await self._w.ami.send_action("Originate", headers)
         except NotConnected:
             self.finish_without_call(attempt_id, Outcome.CANCELLED)
-            return
+            return False
         except (AmiConnectionLost, ActionTimeout):
             self.on_call_event(str(attempt_id), ConnectionLost())
-            return
+            return True  # it may have been sent: the customer may have seen the number
         except AmiError as exc:
             self.on_call_event(str(attempt_id), OriginateRejected(str(exc)))
-            return
+            return False
         if not response.ok:
             self.on_call_event(str(attempt_id), OriginateRejected(response.message or "error"))
+            return False
+        return True
 
-    async def _release(self, phone: DuePhone) -> None:
+    async def _release(self, phone: DuePhone, reservation: Reservation | None) -> None:
         # If this fails too, the lease expires by itself; nobody dials the phone meanwhile.
         with contextlib.suppress(DialerdError):
             await self._w.store.release_leases(self._w.node, [phone.phone_id])
+        if reservation is not None:
+            await self._release_caller_id(reservation)
+
+    async def _release_caller_id(self, reservation: Reservation) -> None:
+        if self.rotator is not None:  # None only if a reload removed the pool meanwhile
+            await self.rotator.release(reservation)
+
+    # ---- caller-ID upkeep ----------------------------------------------------------
+
+    async def caller_id_upkeep(self) -> None:
+        """Fresh number states, answers remembered for affinity, and the health check."""
+        if self.rotator is None:
+            return
+        rotator, now = self.rotator, self._w.clock.monotonic()
+        answers, self._answers = self._answers, []
+        for lead_id, number in answers:
+            await rotator.answered(lead_id, number)
+        try:
+            await rotator.refresh_states(now)
+            if rotator.settings.health.enabled and now >= self._health_due:
+                self._health_due = now + rotator.settings.health.interval_s
+                for change in await rotator.check_health(self._w.clock.now()):
+                    self._log.warning(
+                        change.event, number=change.number, reason=change.reason, by=change.actor
+                    )
+        except DialerdError as exc:
+            self._log.warning("caller_id_states_unavailable", error=str(exc))
 
     # ---- events ------------------------------------------------------------------
 
@@ -205,6 +317,8 @@ class CampaignRunner:
         live.call, effects = step(live.call, event, self._w.clock.now())
         if live.call.state is not before:
             live.since = self._w.clock.monotonic()
+            if before is CallState.ORIGINATING and live.call.answered_at is not None:
+                self.pacer.learn([dial_result(live.since - live.started, answered=True)])
         for finished in effects:
             self._finish(live, finished.result)
 
@@ -229,6 +343,9 @@ class CampaignRunner:
             self.idle.set()
         self._w.unregister(str(result.attempt_id))
         next_dials = plan_next(live.phone, result.outcome, self.campaign.retry, result.ended_at)
+        if result.answered_at is not None and live.caller_id and self.rotator is not None:
+            self._answers.append((live.phone.lead_id, live.caller_id))
+        self._learn_from(live, result)
         self._w.writer.put(result, next_dials)
         self.outcomes[result.outcome] += 1
         self._log.info(
@@ -239,6 +356,14 @@ class CampaignRunner:
             ast_reason=result.ast_reason,
         )
         self.wake()
+
+    def _learn_from(self, live: LiveCall, result: AttemptResult) -> None:
+        """What pacing learns from a call's end (answers were learnt when they came)."""
+        if result.outcome in UNANSWERED and live.started:
+            ring_s = self._w.clock.monotonic() - live.started
+            self.pacer.learn([dial_result(ring_s, answered=False)])
+        abandoned = result.outcome is Outcome.ABANDONED
+        self.pacer.learn(call_result(result.talk_s, abandoned))
 
     # ---- connection loss, resync, safety nets -----------------------------------
 

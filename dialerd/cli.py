@@ -12,13 +12,15 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from dialerd import logs
+from caller_id_pool import CallerIdError, NumberState
+from dialerd import caller_id_admin, logs
 from dialerd.app import Daemon
 from dialerd.app import database_url as build_url
-from dialerd.config import MainConfig, load_campaigns, load_main_config
+from dialerd.config import Campaign, MainConfig, load_campaigns, load_main_config
 from dialerd.errors import ConfigError, DialerdError, Fatal, Unavailable
 from dialerd.leads_import import import_leads
 from dialerd.sdnotify import Notifier
@@ -33,6 +35,7 @@ DEFAULT_CONFIG = "/etc/dialerd/dialerd.yaml"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logs.configure("warning", stream=sys.stderr)  # `run` sets its own level and stdout
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
@@ -42,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DialerdError as exc:
         print(f"dialerd: {exc}", file=sys.stderr)
         return exit_code(exc)
+    except CallerIdError as exc:
+        print(f"dialerd: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def exit_code(exc: DialerdError) -> int:
@@ -67,7 +73,23 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("campaign")
     imp.add_argument("file", type=Path)
     imp.add_argument("--region", help="default region for numbers (the campaign's if omitted)")
+    _caller_id_commands(commands)
     return parser
+
+
+def _caller_id_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    group = commands.add_parser("caller-id", help="a campaign's caller-ID pool")
+    pool = group.add_subparsers(required=True)
+    show = _command(pool, "list", "each number's state, today's use and why", cmd_caller_id_list)
+    show.add_argument("campaign")
+    for name, what in (("retire", "take a number out of use"), ("restore", "put it back")):
+        change = _command(pool, name, what, cmd_caller_id_change)
+        change.add_argument("campaign")
+        change.add_argument("number", help="E.164, e.g. +380671234567")
+        change.add_argument("--reason", required=True, help="kept in the audit log")
+        change.set_defaults(target=NumberState.RETIRED if name == "retire" else NumberState.ACTIVE)
 
 
 def _command(
@@ -135,6 +157,32 @@ def cmd_leads_import(args: argparse.Namespace) -> int:
         print(f"{args.file}: row {row}: {reason}", file=sys.stderr)
     print(report.summary())
     return 0 if not report.rejected else EXIT_CONFIG
+
+
+def _campaign(args: argparse.Namespace, config: MainConfig) -> Campaign:
+    campaigns = load_campaigns(args.config.parent / config.campaigns_dir)
+    if args.campaign not in campaigns:
+        raise caller_id_admin.NoPool(f"no campaign {args.campaign!r} in the campaigns directory")
+    return campaigns[args.campaign]
+
+
+def cmd_caller_id_list(args: argparse.Namespace) -> int:
+    config = _load(args)
+    campaign = _campaign(args, config)
+    print(asyncio.run(caller_id_admin.list_pool(config, campaign, datetime.now(UTC))))
+    return 0
+
+
+def cmd_caller_id_change(args: argparse.Namespace) -> int:
+    config = _load(args)
+    campaign = _campaign(args, config)
+    change = asyncio.run(
+        caller_id_admin.change_state(
+            config, campaign, args.number, args.target, reason=args.reason, now=datetime.now(UTC)
+        )
+    )
+    print(f"{change.number}: {change.previous.value} -> {change.state.value} ({change.reason})")
+    return 0
 
 
 if __name__ == "__main__":

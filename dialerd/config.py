@@ -134,10 +134,89 @@ class LineSettings(Strict):
     calls_per_second: Annotated[int, Field(ge=1, le=1000)] = 10
 
 
+class PoolNumberSettings(Strict):
+    """One of the business's own numbers: it must ring back to the business."""
+
+    number: Annotated[str, Field(pattern=E164_PATTERN)]
+    per_day: Annotated[int, Field(ge=1)] = 100
+    per_hour: Annotated[int | None, Field(ge=1)] = None
+    per_minute: Annotated[int, Field(ge=1)] = 10
+    cooldown_s: Annotated[float, Field(ge=0)] = 0.0
+    weight: Annotated[float, Field(gt=0)] = 1.0
+    tags: list[str] = []
+    operator: str | None = None  # overrides what the prefix table and phonenumbers say
+    region: str | None = None
+
+    @model_validator(mode="after")
+    def _valid_number(self) -> Self:
+        try:
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(self.number, None))
+        except phonenumbers.NumberParseException:
+            valid = False
+        if not valid:
+            raise ValueError(f"{self.number} is not a valid phone number")
+        return self
+
+
+class PrefixSettings(Strict):
+    """A prefix-table entry: numbers starting with `prefix` belong to `operator`."""
+
+    prefix: Annotated[str, Field(pattern=r"^\+?[0-9]{2,15}$")]
+    operator: Annotated[str, Field(min_length=1)]
+    region: str | None = None
+
+
+Tier = Literal["operator", "area_code", "region", "country", "any"]
+
+
+class HealthCheckSettings(Strict):
+    enabled: bool = True
+    interval_s: Annotated[float, Field(ge=10)] = 300.0
+    window_h: Annotated[int, Field(ge=1, le=24 * 30)] = 72
+    min_attempts: Annotated[int, Field(ge=1)] = 200
+    min_answered: Annotated[int, Field(ge=1)] = 50
+    significance: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    min_effect: Annotated[float, Field(ge=0, lt=1)] = 0.2
+    short_call_s: Annotated[float, Field(ge=0)] = 10.0
+
+
+class CallerIdSettings(Strict):
+    """The campaign's caller-ID pool and its rotation rules (docs/caller-id.md)."""
+
+    numbers: Annotated[list[PoolNumberSettings], Field(min_length=1)]
+    avoid_last: Annotated[int, Field(ge=1, le=10)] = 1
+    prefer: Annotated[list[Tier], Field(min_length=1)] = ["operator", "area_code", "region", "any"]
+    affinity: bool = False
+    tags: list[str] = []
+    prefixes: list[PrefixSettings] = []
+    defer_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
+    health: HealthCheckSettings = HealthCheckSettings()
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        numbers = [n.number for n in self.numbers]
+        twice = sorted({n for n in numbers if numbers.count(n) > 1})
+        if twice:
+            raise ValueError(f"numbers listed twice: {', '.join(twice)}")
+        if len(set(self.prefer)) != len(self.prefer):
+            raise ValueError("prefer must not name a tier twice")
+        return self
+
+
+class PacingConfig(Strict):
+    """Predictive pacing (docs/pacing.md); progressive mode uses only lines.dial_ratio."""
+
+    abandon_target: Annotated[float, Field(gt=0, le=0.1)] = 0.03  # share of live answers
+    window: Literal["us_30_days", "uk_24_hours"] = "us_30_days"  # the compliance window
+    max_lines_per_agent: Annotated[float, Field(gt=0, le=20)] = 10.0
+    expected_talk_s: Annotated[float, Field(gt=0, le=3600)] = 120.0  # until calls are seen
+
+
 class Campaign(Strict):
     name: Annotated[str, Field(pattern=NAME_PATTERN)]
     enabled: bool = True
-    mode: Literal["progressive"] = "progressive"
+    mode: Literal["progressive", "predictive"] = "progressive"
+    pacing: PacingConfig = PacingConfig()
     queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
     wrapup_s: Annotated[float, Field(ge=0, le=600)] = 0.0
     region: str
@@ -145,6 +224,7 @@ class Campaign(Strict):
     safe_harbour: SafeHarbour = SafeHarbour()
     lines: LineSettings = LineSettings()
     retry: RetrySettings = RetrySettings()
+    caller_ids: CallerIdSettings | None = None
     lease_s: Annotated[float, Field(ge=10, le=3600)] = 120.0
 
     @model_validator(mode="after")
@@ -153,6 +233,8 @@ class Campaign(Strict):
             raise ValueError(
                 f"region {self.region!r} is not an ISO 3166 country code (e.g. GB, UA, US)"
             )
+        if self.caller_ids is not None and self.dial.caller_id is not None:
+            raise ValueError("give dial.caller_id or a caller_ids pool, not both")
         return self
 
 

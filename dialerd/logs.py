@@ -33,7 +33,8 @@ def _mask_phone_fields(
     return event
 
 
-def configure(level: str = "info") -> None:
+def configure(level: str = "info", stream: Any = None) -> None:
+    """JSON lines to `stream` (stdout, for the daemon; the other commands log to stderr)."""
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(name)s: %(message)s")
     structlog.configure(
         processors=[
@@ -45,6 +46,6 @@ def configure(level: str = "info") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
         cache_logger_on_first_use=True,
     )

@@ -23,8 +23,9 @@ def caller_id(number: str | None, name: str | None) -> str | None:
 
 
 def originate_headers(
-    campaign: Campaign, attempt_id: uuid.UUID, phone: DuePhone
+    campaign: Campaign, attempt_id: uuid.UUID, phone: DuePhone, presented: str | None
 ) -> dict[str, str | list[str]]:
+    """`presented`: the caller ID to show the customer (the pool's choice, or the fixed one)."""
     dial = campaign.dial
     headers: dict[str, str | list[str]] = {
         "Channel": dial.trunk.format(number=phone.number),
@@ -42,7 +43,7 @@ def originate_headers(
             f"DIALERD_ABANDON_SOUND={campaign.safe_harbour.abandon_sound}",
         ],
     }
-    presented = caller_id(dial.caller_id, dial.caller_name)
-    if presented is not None:
-        headers["CallerID"] = presented
+    shown = caller_id(presented, dial.caller_name)
+    if shown is not None:
+        headers["CallerID"] = shown
     return headers

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
+from caller_id_pool import HourOutcomes, Presentation, StateChange
 from dialerd.domain import AttemptResult, DuePhone, NewAttempt, NextDial, OpenAttempt
 
 
@@ -30,7 +31,27 @@ class Store(Protocol):
 
     async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int: ...
 
+    async def defer_phones(self, node: str, phone_ids: Sequence[int], until: datetime) -> int: ...
+
     async def open_attempts(self, node: str) -> list[OpenAttempt]: ...
+
+    async def abandon_window(self, campaign_id: int, since: datetime) -> tuple[int, int]:
+        """(connected, abandoned) calls of the campaign that ended since `since`."""
+        ...
+
+
+class CallerIdLog(Protocol):
+    """What PostgreSQL keeps for the caller-ID pool (dialerd.storage.caller_ids)."""
+
+    async def presentations(self, since: datetime) -> list[Presentation]: ...
+
+    async def hour_outcomes(
+        self, numbers: Sequence[str], since: datetime, short_s: float
+    ) -> list[HourOutcomes]: ...
+
+    async def latest_states(self) -> dict[str, StateChange]: ...
+
+    async def record_state(self, change: StateChange) -> None: ...
 
 
 class Clock(Protocol):

@@ -66,7 +66,7 @@ class PgStore:
         await self._engine.dispose()
 
     @asynccontextmanager
-    async def _transaction(self, doing: str) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self, doing: str) -> AsyncIterator[AsyncConnection]:
         with translate_errors(doing):
             async with self._engine.begin() as connection:
                 yield connection
@@ -80,7 +80,7 @@ class PgStore:
 
     async def require_head(self) -> None:
         """Raise :class:`SchemaNotAtHead` (with the fix in its message) unless migrated."""
-        async with self._transaction("checking the schema revision") as connection:
+        async with self.transaction("checking the schema revision") as connection:
             await check_at_head(connection)
 
     async def ensure_campaign(self, name: str) -> int:
@@ -92,7 +92,7 @@ class PgStore:
             .returning(campaigns.c.id)
         )
         select = sa.select(campaigns.c.id).where(campaigns.c.name == name)
-        async with self._transaction("creating a campaign") as connection:
+        async with self.transaction("creating a campaign") as connection:
             created = (await connection.execute(insert)).scalar_one_or_none()
             if created is not None:
                 return int(created)
@@ -108,7 +108,7 @@ class PgStore:
             "now": now,
             "lease_until": now + timedelta(seconds=lease_s),
         }
-        async with self._transaction("claiming due phones") as connection:
+        async with self.transaction("claiming due phones") as connection:
             claimed: list[int] = []
             for statement in (RECLAIM_EXPIRED, CLAIM_DUE):
                 if len(claimed) < limit:
@@ -136,7 +136,7 @@ class PgStore:
             .values(state=PhoneState.DIALING.value, lease_until=None, updated_at=attempt.created_at)
             .returning(phone_schedule.c.phone_id)
         )
-        async with self._transaction("writing a call attempt") as connection:
+        async with self.transaction("writing a call attempt") as connection:
             if (await connection.execute(start_dialing)).first() is None:
                 raise LeaseLost(attempt.phone_id, attempt.node)
             await connection.execute(sa.insert(call_attempts).values(_attempt_row(attempt)))
@@ -149,7 +149,7 @@ class PgStore:
             )
             .values(originated_at=at)
         )
-        async with self._transaction("marking an attempt originated") as connection:
+        async with self.transaction("marking an attempt originated") as connection:
             await connection.execute(statement)
 
     async def record_results(self, items: ResultBatch) -> None:
@@ -161,7 +161,7 @@ class PgStore:
         batch = _unique_by_attempt(items)
         if not batch:
             return
-        async with self._transaction("recording call outcomes") as connection:
+        async with self.transaction("recording call outcomes") as connection:
             open_phone = await _lock_open_attempts(connection, list(batch))
             results = [batch[aid][0] for aid in open_phone]
             if not results:
@@ -189,8 +189,47 @@ class PgStore:
                 updated_at=sa.func.now(),
             )
         )
-        async with self._transaction("releasing leases") as connection:
+        async with self.transaction("releasing leases") as connection:
             return (await connection.execute(statement)).rowcount
+
+    async def defer_phones(self, node: str, phone_ids: Sequence[int], until: datetime) -> int:
+        """Give back leased phones to be dialled no sooner than ``until`` (nothing to present
+        them with now, for example); returns how many."""
+        if not phone_ids:
+            return 0
+        statement = (
+            sa.update(phone_schedule)
+            .where(
+                phone_schedule.c.phone_id.in_(list(phone_ids)),
+                phone_schedule.c.state == PhoneState.LEASED.value,
+                phone_schedule.c.leased_by == node,
+            )
+            .values(
+                state=PhoneState.SCHEDULED.value,
+                next_dial_at=until,
+                leased_by=None,
+                lease_until=None,
+                updated_at=sa.func.now(),
+            )
+        )
+        async with self.transaction("deferring phones") as connection:
+            return (await connection.execute(statement)).rowcount
+
+    async def abandon_window(self, campaign_id: int, since: datetime) -> tuple[int, int]:
+        """(connected, abandoned) calls of the campaign that ended since ``since``: the
+        counts the abandon budget is measured on, shared by every node."""
+        c = call_attempts.c
+        statement = sa.select(
+            sa.func.count().filter(c.outcome == "connected"),
+            sa.func.count().filter(c.outcome == "abandoned"),
+        ).where(
+            c.campaign_id == campaign_id,
+            c.created_at >= since - timedelta(hours=1),  # the index; no call rings an hour
+            c.ended_at >= since,
+        )
+        async with self.transaction("reading the abandon window") as connection:
+            connected, abandoned = (await connection.execute(statement)).one()
+            return int(connected), int(abandoned)
 
     async def open_attempts(self, node: str) -> list[OpenAttempt]:
         """Attempts of ``node`` with no end recorded (to reconcile after a crash), oldest first."""
@@ -208,7 +247,7 @@ class PgStore:
             .where(c.node == node, c.ended_at.is_(None))
             .order_by(c.created_at)
         )
-        async with self._transaction("listing open attempts") as connection:
+        async with self.transaction("listing open attempts") as connection:
             rows = await connection.execute(statement)
             return [OpenAttempt(**row) for row in rows.mappings()]
 

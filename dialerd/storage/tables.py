@@ -23,6 +23,7 @@ __all__ = [
     "ACTIVE_STATES",
     "E164_PATTERN",
     "call_attempts",
+    "caller_id_state_changes",
     "campaigns",
     "lead_phones",
     "leads",
@@ -184,4 +185,31 @@ call_attempts = sa.Table(
         "node",
         postgresql_where=sa.text("ended_at IS NULL"),
     ),
+)
+
+# The audit log of caller-ID pool numbers' states (active, quarantined, retired): who moved a
+# number, when and why. The newest row of a number is its state on every node.
+caller_id_state_changes = sa.Table(
+    "caller_id_state_changes",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("previous", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint("id", name="pk_caller_id_state_changes"),
+    sa.CheckConstraint(
+        "previous IN ('active', 'quarantined', 'retired')",
+        name="ck_caller_id_state_changes_previous",
+    ),
+    sa.CheckConstraint(
+        "state IN ('active', 'quarantined', 'retired')", name="ck_caller_id_state_changes_state"
+    ),
+    sa.Index("ix_caller_id_state_changes_number_id", "number", "id"),
+)
+# The health check and the Redis rebuild read attempts by the caller ID they presented.
+sa.Index(
+    "ix_call_attempts_caller_id_created_at", call_attempts.c.caller_id, call_attempts.c.created_at
 )

@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from prometheus_client.parser import text_string_to_metric_families
 
 from ami import AmiClient
 from dialerd.storage import migrate
@@ -27,6 +30,13 @@ from dialerd.storage.connect import plain_dsn
 from tests.integration.lab import ROOT, Lab
 
 DIALERD = Path(sys.executable).parent / "dialerd"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @contextlib.asynccontextmanager
@@ -101,20 +111,26 @@ class Dialer:
     campaign: str = "labtest"
     node: str = "node-a"
     retry_s: int = 20
+    campaign_yaml: str | None = None  # the whole campaign file, instead of CAMPAIGN's
+    more_campaigns: dict[str, str] = field(default_factory=dict)  # name -> whole file
     extra_config: str = ""  # more top-level YAML for dialerd.yaml, e.g. a redis section
     process: subprocess.Popen[bytes] | None = None
     runs: list[Path] = field(default_factory=list)
+    metrics_port: int = field(default_factory=free_port)
 
     def write_config(self) -> Path:
         (self.workdir / "campaigns").mkdir(parents=True, exist_ok=True)
-        (self.workdir / "campaigns" / f"{self.campaign}.yaml").write_text(
-            CAMPAIGN.format(
-                name=self.campaign,
-                queue=self.lab.queue,
-                retry_s=self.retry_s,
-                context=self.lab.customer_context,
+        files = {self.campaign: self.campaign_yaml or CAMPAIGN, **self.more_campaigns}
+        for name, text in files.items():
+            (self.workdir / "campaigns" / f"{name}.yaml").write_text(
+                text.format(
+                    name=name,
+                    queue=self.lab.queue,
+                    second_queue=self.lab.second_queue,
+                    retry_s=self.retry_s,
+                    context=self.lab.customer_context,
+                )
             )
-        )
         config = self.workdir / "dialerd.yaml"
         config.write_text(
             f"node: {self.node}\n"
@@ -122,6 +138,7 @@ class Dialer:
             f"asterisk:\n  - host: {self.lab.ami_host}\n    port: {self.lab.ami_port}\n"
             f"    username: {self.lab.ami_user}\n    secret_env: DIALERD_TEST_AMI_SECRET\n"
             "    ping_interval_s: 1\n"
+            f"metrics:\n  listen: 127.0.0.1:{self.metrics_port}\n"
             "campaigns_dir: campaigns\nshutdown_grace_s: 60\n" + self.extra_config
         )
         return config
@@ -152,10 +169,14 @@ class Dialer:
         return "\n".join(path.read_text(errors="replace") for path in self.runs)
 
     def import_csv(self, csv_path: Path) -> str:
+        return self.cli("leads", "import", self.campaign, str(csv_path))
+
+    def cli(self, *args: str) -> str:
+        """Run a `dialerd` command with this dialer's config; it must succeed."""
         config = self.write_config()
         env = {**os.environ, "DIALERD_TEST_AMI_SECRET": self.lab.ami_secret}
         proc = subprocess.run(
-            [str(DIALERD), "leads", "import", self.campaign, str(csv_path), "-c", str(config)],
+            [str(DIALERD), *args, "-c", str(config)],
             capture_output=True,
             text=True,
             env=env,
@@ -163,6 +184,17 @@ class Dialer:
         )
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
+
+
+def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """The daemon's /metrics, parsed: (name, labels) -> value."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return samples
 
 
 async def query(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:

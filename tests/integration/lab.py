@@ -35,6 +35,7 @@ class Lab:
     cdr_csv: Path
     queue_log: Path
     queue: str
+    second_queue: str  # no members of its own: a test adds them
     customer_context: str
     agents: int
 
@@ -56,6 +57,7 @@ class Lab:
             cdr_csv=Path(info["DIALERD_LAB_CDR_CSV"]),
             queue_log=Path(info["DIALERD_LAB_QUEUE_LOG"]),
             queue=info["DIALERD_LAB_QUEUE"],
+            second_queue=info["DIALERD_LAB_SECOND_QUEUE"],
             customer_context=info["DIALERD_LAB_CUSTOMER_CONTEXT"],
             agents=int(info["DIALERD_LAB_AGENTS"]),
         )

@@ -35,7 +35,9 @@ from dialerd.storage import (
 from dialerd.storage.connect import make_engine
 from dialerd.storage.tables import lead_phones, leads, metadata, phone_schedule
 from dialerd.storage.testing import create_database, drop_database, throwaway_database
-from tests.integration.lab import Lab
+from tests.integration.lab import ROOT, Lab
+
+MIGRATIONS = ROOT / "migrations" / "versions"
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 NODE_A = "node-a"
@@ -145,16 +147,20 @@ async def table_names(url: str) -> set[str]:
 
 
 async def test_migrate_up_down_up(lab: Lab) -> None:
-    expected = {"campaigns", "leads", "lead_phones", "phone_schedule", "call_attempts"}
+    expected = set(metadata.tables)
+    head = head_revision()
+    assert head == sorted(p.name for p in MIGRATIONS.glob("0*.py"))[-1][:4]
     async with throwaway_database(lab.database_url) as url:
         assert await current_revision(url) is None
-        assert await migrate(url) == head_revision() == "0001"
+        assert await migrate(url) == head
         assert expected <= await table_names(url)
+        assert await downgrade(url, "0001") == "0001"
+        assert "caller_id_state_changes" not in await table_names(url)
         assert await downgrade(url, "base") is None
         assert await table_names(url) <= {"alembic_version"}
-        assert await migrate(url) == "0001"
+        assert await migrate(url) == head
         assert expected <= await table_names(url)
-        assert await migrate(url) == "0001"  # already at head: nothing to do
+        assert await migrate(url) == head  # already at head: nothing to do
 
 
 CATALOG = {
@@ -216,7 +222,7 @@ async def test_store_refuses_a_database_not_at_head(lab: Lab) -> None:
             with pytest.raises(SchemaNotAtHead, match=r"run `dialerd migrate`") as raised:
                 await store.require_head()
             assert str(raised.value).startswith("database is at revision none")
-            assert "dialerd needs 0001" in str(raised.value)
+            assert f"dialerd needs {head_revision()}" in str(raised.value)
             await migrate(url)
             assert await store.is_at_head()
         finally:

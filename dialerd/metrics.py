@@ -1,0 +1,135 @@
+"""Prometheus metrics, read from the running campaigns at scrape time.
+
+A collector turns the runners' own counts into metric families when Prometheus scrapes, so
+nothing in the dialing path increments a metric and no count can drift from what the
+runner knows. prometheus-client serves them from its own thread; what it reads here is
+copied first (a copy of a dict is one step under the GIL), never iterated while it changes.
+Labels are bounded: campaign, outcome, agent state, and the pool numbers of a campaign's
+caller-ID pool (a short list from its YAML) — never a customer's number. docs/metrics.md
+lists every metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from caller_id_pool import NumberState
+from dialerd.errors import Fatal
+
+if TYPE_CHECKING:
+    from dialerd.campaign import CampaignRunner
+
+Runners = Callable[[], Iterable["CampaignRunner"]]
+Clock = Callable[[], float]
+
+
+class DaemonCollector:
+    def __init__(self, runners: Runners, monotonic: Clock, ami_connected: Callable[[], bool]):
+        self._runners = runners
+        self._monotonic = monotonic
+        self._ami_connected = ami_connected
+
+    def collect(self) -> Iterator[Metric]:
+        runners = list(self._runners())
+        yield from _call_metrics(runners)
+        yield from _line_and_agent_metrics(runners, self._monotonic())
+        yield from _caller_id_metrics(runners)
+        yield from _pacing_metrics(runners)
+        ami = GaugeMetricFamily("dialerd_ami_connected", "1 while the AMI connection is up")
+        ami.add_metric([], 1.0 if self._ami_connected() else 0.0)
+        yield ami
+
+
+def _call_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
+    calls = CounterMetricFamily(
+        "dialerd_calls", "Call attempts ended, by outcome", labels=["campaign", "outcome"]
+    )
+    dials = CounterMetricFamily("dialerd_dials", "Originates sent", labels=["campaign"])
+    deferred = CounterMetricFamily(
+        "dialerd_dials_deferred",
+        "Claimed dials put off because no caller ID could be presented",
+        labels=["campaign"],
+    )
+    for runner in runners:
+        name = runner.campaign.name
+        for outcome, count in dict(runner.outcomes).items():
+            calls.add_metric([name, outcome.value], count)
+        dials.add_metric([name], runner.dials)
+        deferred.add_metric([name], runner.deferred)
+    return iter((calls, dials, deferred))
+
+
+def _line_and_agent_metrics(runners: list[CampaignRunner], now: float) -> Iterator[Metric]:
+    lines = GaugeMetricFamily(
+        "dialerd_lines_in_use",
+        "Calls in progress (ringing, answered, talking)",
+        labels=["campaign"],
+    )
+    agents = GaugeMetricFamily(
+        "dialerd_agents", "Queue members by state", labels=["campaign", "state"]
+    )
+    for runner in runners:
+        name, board = runner.campaign.name, runner.board
+        lines.add_metric([name], runner.live_calls)
+        agents.add_metric([name, "ready"], board.ready_count(now))
+        agents.add_metric([name, "busy"], board.busy_count())
+    return iter((lines, agents))
+
+
+def _caller_id_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
+    state = GaugeMetricFamily(
+        "dialerd_caller_id_state",
+        "1 for the state each pool number is in (active, quarantined, retired)",
+        labels=["campaign", "number", "state"],
+    )
+    for runner in runners:
+        if runner.rotator is None:
+            continue
+        for number in runner.rotator.pool:
+            for each in NumberState:
+                value = 1.0 if number.state is each else 0.0
+                state.add_metric([runner.campaign.name, number.number, each.value], value)
+    return iter((state,))
+
+
+PACING_GAUGES = (
+    ("dialerd_dial_level", "Calls in flight after the last decision, per staffed agent"),
+    ("dialerd_agents_free_soon", "Forecast: agents expected free when the new dials answer"),
+    ("dialerd_abandon_risk_limit_ratio", "Abandon risk accepted for the last dial placed"),
+    ("dialerd_abandon_budget_calls", "Abandons the compliance window can still absorb"),
+    ("dialerd_abandon_rate_ratio", "Abandoned / (connected + abandoned) over the window"),
+    ("dialerd_dials_wanted", "Dials the last pacing decision placed"),
+)
+
+
+def _pacing_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
+    families = [GaugeMetricFamily(n, h, labels=["campaign"]) for n, h in PACING_GAUGES]
+    for runner in runners:
+        d, window = runner.last_decision, runner.pacer.window
+        values = (
+            d.dial_level,
+            d.agents_free_soon,
+            d.risk_limit,
+            d.budget_left,
+            window.rate,
+            d.dials,
+        )
+        for family, value in zip(families, values, strict=True):
+            family.add_metric([runner.campaign.name], float(value))
+    return iter(families)
+
+
+def serve(listen: str, collector: DaemonCollector) -> Callable[[], None]:
+    """Serve /metrics on `listen` ("host:port"); returns what stops the server."""
+    host, _, port = listen.rpartition(":")
+    registry = CollectorRegistry()
+    registry.register(collector)
+    try:
+        server, _thread = start_http_server(int(port), addr=host.strip("[]"), registry=registry)
+    except (OSError, ValueError) as exc:
+        raise Fatal(f"cannot serve metrics on {listen}: {exc}") from exc
+    return server.shutdown

@@ -1,0 +1,130 @@
+"""One campaign's pacing: what the runner sees, handed to the pure core, and what it learns.
+
+The runner owns the calls and the agent board; this module turns them into
+`pacing.PacingInputs` each tick, keeps the `PacingState` the core returns, and feeds it
+observations as calls progress: a dial's result when it is known (answered, or ended
+unanswered), a conversation's talk time, an abandon. The abandon window (connected and
+abandoned calls of the campaign over the compliance window) is read from PostgreSQL's
+call attempts every `WINDOW_REFRESH_S`, so a restart does not reset the budget and
+several nodes share one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from dialerd.agents import AgentBoard
+from dialerd.config import Campaign
+from pacing import (
+    CallAbandoned,
+    CallEnded,
+    ComplianceWindow,
+    Decision,
+    DialEnded,
+    Mode,
+    Observation,
+    PacingInputs,
+    PacingSettings,
+    PacingState,
+    WindowCounts,
+    decide,
+    observe,
+)
+
+WINDOW_REFRESH_S = 30.0
+
+
+def pacing_settings(campaign: Campaign) -> PacingSettings:
+    p = campaign.pacing
+    return PacingSettings(
+        mode=Mode(campaign.mode),
+        dial_ratio=campaign.lines.dial_ratio,
+        abandon_target=p.abandon_target,
+        window=ComplianceWindow(p.window),
+        grace_s=campaign.safe_harbour.grace_s,
+        wrapup_s=campaign.wrapup_s,
+        max_lines_per_agent=p.max_lines_per_agent,
+        expected_talk_s=p.expected_talk_s,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """What the runner knows now, in monotonic seconds since each call's last step."""
+
+    board: AgentBoard
+    ringing_s: tuple[float, ...]  # per dial not answered yet: seconds since the Originate
+    talking_s: tuple[float, ...]  # per call with an agent: seconds since it connected
+    waiting_calls: int  # answered, no agent yet
+    lines_free: int
+    dials_allowed_now: int
+
+
+@dataclass
+class Pacer:
+    settings: PacingSettings
+    state: PacingState
+    window: WindowCounts = field(default_factory=WindowCounts)
+    window_read_at: float = float("-inf")
+
+    @classmethod
+    def create(cls, campaign: Campaign) -> Pacer:
+        settings = pacing_settings(campaign)
+        return cls(settings, PacingState.initial(settings))
+
+    def reconfigure(self, campaign: Campaign) -> None:
+        """New settings from a reload; what was learned so far is kept."""
+        self.settings = pacing_settings(campaign)
+
+    def window_due(self, now: float) -> bool:
+        return now - self.window_read_at >= WINDOW_REFRESH_S
+
+    def window_read(self, counts: WindowCounts, now: float) -> None:
+        self.window, self.window_read_at = counts, now
+
+    def decide(self, seen: Situation, now: float) -> Decision:
+        decision, self.state = decide(self.inputs(seen, now), self.state, now)
+        return decision
+
+    def inputs(self, seen: Situation, now: float) -> PacingInputs:
+        wrapping = wrapping_s(seen.board, now)
+        # agents busy on calls that are not this campaign's (blended, manual) count as
+        # talking since an unknown time: 0 s, the cautious guess
+        others = max(0, seen.board.busy_count() - len(seen.talking_s))
+        return PacingInputs(
+            settings=self.settings,
+            ready_agents=seen.board.ready_count(now),
+            talking_s=(*seen.talking_s, *([0.0] * others)),
+            wrapping_s=wrapping,
+            ringing_s=seen.ringing_s,
+            waiting_calls=seen.waiting_calls,
+            lines_free=seen.lines_free,
+            dials_allowed_now=seen.dials_allowed_now,
+            window=self.window,
+        )
+
+    def learn(self, observations: Iterable[Observation]) -> None:
+        for observation in observations:
+            self.state = observe(self.state, observation)
+
+
+def wrapping_s(board: AgentBoard, now: float) -> tuple[float, ...]:
+    """Seconds each agent in wrap-up has spent in it."""
+    return tuple(
+        board.wrapup_s - (agent.wrapup_until - now)
+        for agent in board.agents.values()
+        if agent.wrapup_until > now and not agent.paused and agent.logged_in
+    )
+
+
+def dial_result(ring_s: float, answered: bool) -> DialEnded:
+    return DialEnded(ring_s=max(0.0, ring_s), answered=answered)
+
+
+def call_result(talk_s: float | None, abandoned: bool) -> tuple[Observation, ...]:
+    if abandoned:
+        return (CallAbandoned(),)
+    if talk_s is not None:
+        return (CallEnded(talk_s=talk_s),)
+    return ()

@@ -1,0 +1,162 @@
+"""One campaign's caller IDs: the pool from its YAML, rules and reservations from
+`caller_id_pool`, states and statistics from PostgreSQL.
+
+The numbers and their caps are configuration; whether a number is active, quarantined or
+retired is the newest row of PostgreSQL's audit log (`caller_id_state_changes`), read at most
+every `STATES_REFRESH_S`, so `dialerd caller-id retire` reaches every node within seconds.
+What each customer saw last and how much each number was used today live in the shared
+store (Redis with several nodes, in-process otherwise), rebuilt from the attempts
+PostgreSQL keeps when it is empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from caller_id_pool import (
+    DEFAULT_PREFIXES,
+    CallerIdError,
+    CallerIdStore,
+    Caps,
+    Classifier,
+    Dial,
+    HealthSettings,
+    NoneAvailable,
+    PoolNumber,
+    Reservation,
+    Rules,
+    StateChange,
+    check_health,
+    prefix_entry,
+    quarantines,
+    reserve_caller_ids,
+    restored_at,
+    with_states,
+)
+from dialerd.config import CallerIdSettings, PoolNumberSettings
+from dialerd.domain import DuePhone
+from dialerd.ports import CallerIdLog
+
+log = structlog.get_logger("dialerd.rotation")
+
+STATES_REFRESH_S = 5.0
+
+Picked = Reservation | NoneAvailable
+
+
+def build_pool(settings: CallerIdSettings, classifier: Classifier) -> tuple[PoolNumber, ...]:
+    return tuple(_pool_number(n, classifier) for n in settings.numbers)
+
+
+def _pool_number(n: PoolNumberSettings, classifier: Classifier) -> PoolNumber:
+    caps = Caps(
+        per_day=n.per_day, per_hour=n.per_hour, per_minute=n.per_minute, cooldown_s=n.cooldown_s
+    )
+    return classifier.pool_number(
+        n.number, caps=caps, weight=n.weight, tags=n.tags, operator=n.operator, region=n.region
+    )
+
+
+def build_classifier(settings: CallerIdSettings) -> Classifier:
+    entries = [prefix_entry(p.prefix, p.operator, p.region) for p in settings.prefixes]
+    return Classifier(DEFAULT_PREFIXES.merged(entries))
+
+
+def build_rules(settings: CallerIdSettings) -> Rules:
+    return Rules(
+        avoid_last=settings.avoid_last,
+        prefer=tuple(settings.prefer),
+        affinity=settings.affinity,
+        tags=frozenset(settings.tags),
+    )
+
+
+def health_settings(settings: CallerIdSettings) -> HealthSettings:
+    h = settings.health
+    return HealthSettings(
+        window_h=h.window_h,
+        min_attempts=h.min_attempts,
+        min_answered=h.min_answered,
+        significance=h.significance,
+        min_effect=h.min_effect,
+    )
+
+
+@dataclass
+class CallerIdRotator:
+    settings: CallerIdSettings
+    store: CallerIdStore
+    records: CallerIdLog
+    classifier: Classifier
+    configured: tuple[PoolNumber, ...]
+    rules: Rules
+    pool: tuple[PoolNumber, ...] = ()
+    _states_read_at: float = float("-inf")
+    _states: dict[str, StateChange] | None = None
+
+    @classmethod
+    def create(
+        cls, settings: CallerIdSettings, store: CallerIdStore, records: CallerIdLog
+    ) -> CallerIdRotator:
+        classifier = build_classifier(settings)
+        pool = build_pool(settings, classifier)
+        return cls(settings, store, records, classifier, pool, build_rules(settings), pool)
+
+    async def refresh_states(self, monotonic: float) -> None:
+        """The pool with each number's state from the audit log (at most every few seconds)."""
+        if monotonic - self._states_read_at >= STATES_REFRESH_S:
+            await self._load_states()
+            self._states_read_at = monotonic
+
+    async def _load_states(self) -> None:
+        self._states = await self.records.latest_states()
+        self.pool = with_states(self.configured, self._states)
+
+    async def pick(
+        self, phones: Sequence[DuePhone], attempt_ids: Sequence[str], now: datetime
+    ) -> list[Picked]:
+        """A caller ID reserved for each phone's dial, or why there is none (in order)."""
+        dials = [
+            Dial(str(p.lead_id), a, self.classifier.profile(p.number))
+            for p, a in zip(phones, attempt_ids, strict=True)
+        ]
+        try:
+            return list(await reserve_caller_ids(self.store, self.pool, dials, self.rules, now))
+        except CallerIdError as exc:
+            reason = f"caller-ID store unavailable: {exc}"
+            return [NoneAvailable(reason) for _ in dials]
+
+    async def release(self, reservation: Reservation) -> None:
+        try:
+            await self.store.release(reservation)
+        except CallerIdError as exc:  # the reservation then counts once too often: safe
+            log.warning("caller_id_release_failed", error=str(exc))
+
+    async def answered(self, lead_id: int, number: str) -> None:
+        try:
+            await self.store.record_answer(str(lead_id), number)
+        except CallerIdError as exc:
+            log.warning("caller_id_answer_not_recorded", error=str(exc))
+
+    async def check_health(self, now: datetime) -> tuple[StateChange, ...]:
+        """Quarantine every active number whose answer rate falls significantly below its
+        peers'; each change is written to the audit log and returned."""
+        await self._load_states()
+        settings = health_settings(self.settings)
+        since = now - timedelta(hours=settings.window_h)
+        numbers = [n.number for n in self.pool]
+        outcomes = await self.records.hour_outcomes(
+            numbers, since, self.settings.health.short_call_s
+        )
+        restored = restored_at(self._states or {})
+        verdicts = check_health(outcomes, self.pool, settings, now, restored)
+        changes = quarantines(verdicts, self.pool, now)
+        for change in changes:
+            await self.records.record_state(change)
+        if changes:
+            await self._load_states()
+        return changes
