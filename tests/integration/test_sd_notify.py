@@ -10,6 +10,7 @@ around SIGHUP, STOPPING=1 on SIGTERM. A start that fails never sends READY=1.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import signal
 from collections.abc import Sequence
@@ -87,6 +88,7 @@ BAD_STARTS: Sequence[tuple[str, int, str]] = (
     ("database-down", 4, "starting: checking the database schema"),
     ("database-not-migrated", 3, "starting: checking the database schema"),
     ("ami-secret-wrong", 3, "starting: connecting to Asterisk AMI"),
+    ("ami-down", 4, "starting: connecting to Asterisk AMI at 127.0.0.1:1"),  # after 30 s
     ("redis-down", 4, "starting: checking Redis"),
     ("redis-password-wrong", 3, "starting: checking Redis"),
 )  # exit 3: fatal, systemd does not restart; exit 4: unreachable, systemd restarts
@@ -95,7 +97,9 @@ BAD_STARTS: Sequence[tuple[str, int, str]] = (
 def break_start(case: str, dialer: Dialer, lab: Lab) -> dict[str, str]:
     """Spoil one thing the start-up needs; the environment the daemon gets."""
     redis_host = lab.redis_url.rsplit("@", 1)[1]
-    if case == "database-down":
+    if case == "ami-down":
+        dialer.lab = dataclasses.replace(lab, ami_host="127.0.0.1", ami_port=1)
+    elif case == "database-down":
         dialer.database_url = "postgresql+asyncpg://dialerd@127.0.0.1:1/dialerd"
     elif case == "redis-down":
         dialer.extra_config = redis_section("redis://127.0.0.1:1/0")
