@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import structlog
 
 from ami import AmiClient, AmiError, AmiSettings, ConnectionStateChanged, Event, EventStream
+from ami.errors import AmiConnectionError
 from caller_id_pool import CallerIdError, CallerIdStore, InProcessStore, RedisStore
 from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
 from dialerd import metrics
@@ -28,13 +29,15 @@ from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
-from dialerd.errors import ConfigError, Fatal
+from dialerd.errors import ConfigError, Fatal, Unavailable
 from dialerd.metrics import DaemonCollector
 from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
 from dialerd.progress import progress_line
 from dialerd.rotation import CallerIdRotator
-from dialerd.storage import PgStore, StorageError
+from dialerd.sdnotify import Notifier
+from dialerd.service import dialing_status, ping_redis
+from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
 
 log = structlog.get_logger("dialerd")
@@ -104,8 +107,15 @@ def ami_settings(server: AmiServer) -> AmiSettings:
 
 
 class Daemon:
-    def __init__(self, config: MainConfig, config_dir: Path, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: MainConfig,
+        config_dir: Path,
+        clock: Clock | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
         self.config = config
+        self.notifier = notifier or Notifier(None)
         self.campaigns_dir = config_dir / config.campaigns_dir
         self.clock = clock or SystemClock()
         self.runners: dict[str, CampaignRunner] = {}
@@ -122,18 +132,27 @@ class Daemon:
 
     async def run(self, *, duration_s: float | None = None, progress: bool = False) -> int:
         campaigns = load_campaigns(self.campaigns_dir)
+        self.notifier.status("starting: checking the database schema")
         store = PgStore(database_url(self.config.database.url, self.config.database.reveal()))
         try:
             await store.require_head()
         except StorageError as exc:
             await store.close()
-            raise Fatal(str(exc)) from exc
+            retryable = isinstance(exc, StorageUnavailable)  # systemd restarts, not on Fatal
+            raise (Unavailable if retryable else Fatal)(str(exc)) from exc
         self.store = store
+        if self.config.redis is not None:
+            self.notifier.status("starting: checking Redis")
+            await ping_redis(self.config.redis)
         self._records = PgCallerIdLog(store)
         self._caller_ids = await open_caller_id_store(self.config, self._records, self.clock.now())
-        ami = AmiClient(ami_settings(self.config.asterisk[0]))
+        server = self.config.asterisk[0]
+        self.notifier.status(f"starting: connecting to Asterisk AMI at {server.host}:{server.port}")
+        ami = AmiClient(ami_settings(server))
         try:
             await ami.start(wait_s=30)
+        except AmiConnectionError as exc:
+            raise Unavailable(f"cannot reach Asterisk AMI: {exc}") from exc
         except AmiError as exc:
             raise Fatal(f"cannot log in to Asterisk AMI: {exc}") from exc
         writer = OutcomeWriter(store)
@@ -178,6 +197,8 @@ class Daemon:
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)
             log.info("daemon_started", node=self.config.node, campaigns=sorted(self.runners))
+            self._spawn(self.notifier.keep_alive(), "watchdog")
+            self.notifier.ready(dialing_status(len(self.runners)))
             self._start_extras(duration_s, progress)
             await self.stop_requested.wait()
             await self._drain(writer)
@@ -212,6 +233,8 @@ class Daemon:
     def request_stop(self) -> None:
         if not self.stop_requested.is_set():
             log.info("stop_requested")
+            calls = sum(r.live_calls for r in self.runners.values())
+            self.notifier.stopping(f"draining: {calls} calls in progress, writing outcomes")
         self.stop_requested.set()
 
     async def _stop_after(self, duration_s: float) -> None:
@@ -286,6 +309,8 @@ class Daemon:
 
     async def _on_connection(self, connected: bool) -> None:
         log.info("ami_connection_changed", connected=connected)
+        up = dialing_status(sum(not r.stopping for r in self.runners.values()))
+        self.notifier.status(up if connected else "AMI connection lost: reconnecting")
         for runner in self.runners.values():
             if connected:
                 await runner.on_reconnected()
@@ -329,11 +354,14 @@ class Daemon:
     # ---- reload and progress ------------------------------------------------------
 
     def reload(self) -> None:
+        self.notifier.reloading(self.clock.monotonic())
         try:
             campaigns = load_campaigns(self.campaigns_dir)
         except ConfigError as exc:
             for problem in exc.problems:
                 log.error("config_reload_rejected", problem=str(problem))
+            active = sum(not r.stopping for r in self.runners.values())
+            self.notifier.ready(f"{dialing_status(active)}; reload rejected, see the log")
             return
         for name, runner in self.runners.items():
             if name in campaigns and campaigns[name].enabled:
@@ -344,6 +372,7 @@ class Daemon:
             if campaign.name not in self.runners:
                 self._spawn(self._start_runner(campaign), f"start-{campaign.name}")
         log.info("config_reloaded", campaigns=sorted(campaigns))
+        self.notifier.ready(dialing_status(sum(c.enabled for c in campaigns.values())))
 
     async def _print_progress(self, out: Callable[[str], object] = sys.stderr.write) -> None:
         while True:

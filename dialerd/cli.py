@@ -1,7 +1,9 @@
 """`dialerd` command line: run the daemon, migrate, import leads, check the config.
 
 Exit codes: 0 success, 1 invalid configuration or input, 2 usage, 3 a fatal runtime error
-(for example the database is not at the schema revision this version needs).
+(for example the database is not at the schema revision this version needs, or Asterisk
+refused the AMI login), 4 a service it needs (PostgreSQL, Asterisk, Redis) could not be
+reached at start. systemd restarts the daemon after 4, never after 3 (see systemd/).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from dialerd import caller_id_admin, logs
 from dialerd.app import Daemon
 from dialerd.app import database_url as build_url
 from dialerd.config import Campaign, MainConfig, load_campaigns, load_main_config
-from dialerd.errors import ConfigError, DialerdError, Fatal
+from dialerd.errors import ConfigError, DialerdError, Fatal, Unavailable
 from dialerd.leads_import import import_leads
+from dialerd.sdnotify import Notifier
 from dialerd.storage import StorageError, migrate
 
 EXIT_CONFIG = 1
 EXIT_FATAL = 3
+EXIT_UNAVAILABLE = 4
 DEFAULT_CONFIG = "/etc/dialerd/dialerd.yaml"
 
 
@@ -40,10 +44,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except DialerdError as exc:
         print(f"dialerd: {exc}", file=sys.stderr)
-        return EXIT_FATAL if isinstance(exc, Fatal) else EXIT_CONFIG
+        return exit_code(exc)
     except CallerIdError as exc:
         print(f"dialerd: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+
+
+def exit_code(exc: DialerdError) -> int:
+    if isinstance(exc, Fatal):
+        return EXIT_FATAL
+    return EXIT_UNAVAILABLE if isinstance(exc, Unavailable) else EXIT_CONFIG
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,8 +115,12 @@ def database_url(config: MainConfig) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     logs.configure(args.log_level)
     config = _load(args)
-    daemon = Daemon(config, args.config.parent)
-    return asyncio.run(daemon.run(duration_s=args.duration_s, progress=args.progress))
+    notifier = Notifier.from_environment()
+    daemon = Daemon(config, args.config.parent, notifier=notifier)
+    try:
+        return asyncio.run(daemon.run(duration_s=args.duration_s, progress=args.progress))
+    finally:
+        notifier.close()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -2,7 +2,9 @@
 
     DialerdError
     ├── ConfigError    invalid configuration: fatal at start; on reload the old one is kept
-    └── Fatal          the process cannot go on (bad credentials, database not at head)
+    ├── Fatal          the process cannot go on (bad credentials, database not at head)
+    └── Unavailable    a service it needs (PostgreSQL, Asterisk, Redis) cannot be reached at
+                       start: a later start may succeed, so systemd restarts it
 
 Adapters translate foreign exceptions (asyncpg, redis, OSError) into these, or into their own
 subclasses of DialerdError, at their boundary; nothing foreign leaks upward.
@@ -19,6 +21,10 @@ class DialerdError(Exception):
 
 class Fatal(DialerdError):
     """Retrying will not help; the process exits non-zero with this message."""
+
+
+class Unavailable(DialerdError):
+    """Something the daemon needs is down right now; starting again later may work."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,7 @@ class Dialer:
     retry_s: int = 20
     campaign_yaml: str | None = None  # the whole campaign file, instead of CAMPAIGN's
     more_campaigns: dict[str, str] = field(default_factory=dict)  # name -> whole file
+    extra_config: str = ""  # more top-level YAML for dialerd.yaml, e.g. a redis section
     process: subprocess.Popen[bytes] | None = None
     runs: list[Path] = field(default_factory=list)
     metrics_port: int = field(default_factory=free_port)
@@ -138,21 +139,22 @@ class Dialer:
             f"    username: {self.lab.ami_user}\n    secret_env: DIALERD_TEST_AMI_SECRET\n"
             "    ping_interval_s: 1\n"
             f"metrics:\n  listen: 127.0.0.1:{self.metrics_port}\n"
-            "campaigns_dir: campaigns\nshutdown_grace_s: 60\n"
+            "campaigns_dir: campaigns\nshutdown_grace_s: 60\n" + self.extra_config
         )
         return config
 
-    def start(self) -> None:
+    def start(self, env: dict[str, str] | None = None, wrapper: Sequence[str] = ()) -> None:
+        """Start `dialerd run`; `env` adds variables, `wrapper` is a command that execs it."""
         config = self.write_config()
         log = self.workdir / f"run-{len(self.runs)}.log"
         self.runs.append(log)
-        env = {**os.environ, "DIALERD_TEST_AMI_SECRET": self.lab.ami_secret}
+        environ = {**os.environ, "DIALERD_TEST_AMI_SECRET": self.lab.ami_secret, **(env or {})}
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [str(DIALERD), "run", "-c", str(config), "--log-level", "info"],
+                [*wrapper, str(DIALERD), "run", "-c", str(config), "--log-level", "info"],
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=env,
+                env=environ,
                 cwd=ROOT,
             )
 
