@@ -22,7 +22,13 @@ import structlog
 
 from ami import AmiClient, AmiError, AmiSettings, ConnectionStateChanged, Event, EventStream
 from ami.errors import AmiConnectionError
-from caller_id_pool import CallerIdError, CallerIdStore, InProcessStore, RedisStore
+from caller_id_pool import (
+    CallerIdError,
+    CallerIdStore,
+    InProcessStore,
+    RedisStore,
+    StoreUnavailable,
+)
 from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
 from dialerd import metrics
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
@@ -91,8 +97,10 @@ async def open_caller_id_store(
                 presentations=report.presentations,
                 customers=report.customers,
             )
-    except CallerIdError as exc:
-        raise Fatal(f"caller-ID store unavailable: {exc}") from exc
+    except StoreUnavailable as exc:  # Redis down or loading: starting again later may work
+        raise Unavailable(f"caller-ID store unavailable: {exc}") from exc
+    except CallerIdError as exc:  # bad credentials, no permission: fix the configuration
+        raise Fatal(f"caller-ID store refused us: {exc}") from exc
     return store
 
 
@@ -125,6 +133,10 @@ class Daemon:
         self._tasks: list[asyncio.Task[None]] = []
         self._group: asyncio.TaskGroup | None = None
         self._wiring: Wiring | None = None
+        self._loops: dict[str, asyncio.Task[None]] = {}  # each campaign's dial loop
+        self._ami: AmiClient | None = None
+        self._writer: OutcomeWriter | None = None
+        self.reload_failures = 0  # reloads refused for an invalid configuration
         self._caller_ids: CallerIdStore | None = None  # opened (and rebuilt) at start
         self._records: PgCallerIdLog | None = None
 
@@ -156,9 +168,8 @@ class Daemon:
         except AmiError as exc:
             raise Fatal(f"cannot log in to Asterisk AMI: {exc}") from exc
         writer = OutcomeWriter(store)
-        collector = DaemonCollector(
-            self.runners.values, self.clock.monotonic, lambda: ami.connected
-        )
+        self._ami, self._writer = ami, writer
+        collector = DaemonCollector(self, self.clock.monotonic)
         stop_metrics = metrics.serve(self.config.metrics.listen, collector)
         try:
             return await self._serve(ami, writer, campaigns, duration_s, progress)
@@ -207,9 +218,24 @@ class Daemon:
         log.info("daemon_stopped", pending_outcomes=writer.pending)
         return 0
 
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+    # ---- what the metrics collector reads (from its own thread: copies only) -------
+
+    def watched_runners(self) -> list[CampaignRunner]:
+        return list(self.runners.values())
+
+    @property
+    def ami_connected(self) -> bool:
+        return self._ami is not None and self._ami.connected
+
+    @property
+    def pending_outcomes(self) -> int:
+        return self._writer.pending if self._writer is not None else 0
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         assert self._group is not None
-        self._tasks.append(self._group.create_task(work, name=name))
+        task = self._group.create_task(work, name=name)
+        self._tasks.append(task)
+        return task
 
     def _store(self) -> Store:
         assert self.store is not None
@@ -228,7 +254,15 @@ class Daemon:
         campaign_id = await self._store().ensure_campaign(campaign.name)
         runner = CampaignRunner(campaign, campaign_id, self._wiring)
         self.runners[campaign.name] = runner
-        self._spawn(runner.run(), f"campaign-{campaign.name}")
+        self._loops[campaign.name] = self._spawn(runner.run(), f"campaign-{campaign.name}")
+
+    def _resume(self, runner: CampaignRunner) -> None:
+        """A campaign stopped by an earlier reload and back in this one dials again."""
+        runner.stopping = False
+        name = runner.campaign.name
+        if self._loops[name].done():  # its loop ended; its calls kept being tracked
+            self._loops[name] = self._spawn(runner.run(), f"campaign-{name}")
+        log.info("campaign_resumed", campaign=name)
 
     def request_stop(self) -> None:
         if not self.stop_requested.is_set():
@@ -358,6 +392,7 @@ class Daemon:
         try:
             campaigns = load_campaigns(self.campaigns_dir)
         except ConfigError as exc:
+            self.reload_failures += 1
             for problem in exc.problems:
                 log.error("config_reload_rejected", problem=str(problem))
             active = sum(not r.stopping for r in self.runners.values())
@@ -366,6 +401,8 @@ class Daemon:
         for name, runner in self.runners.items():
             if name in campaigns and campaigns[name].enabled:
                 runner.reconfigure(campaigns[name], self._rotator_for(campaigns[name]))
+                if runner.stopping:
+                    self._resume(runner)
             else:
                 runner.stopping = True  # calls in progress still end and are recorded
         for campaign in campaigns.values():

@@ -12,7 +12,7 @@ lists every metric.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -23,25 +23,50 @@ from dialerd.errors import Fatal
 if TYPE_CHECKING:
     from dialerd.campaign import CampaignRunner
 
-Runners = Callable[[], Iterable["CampaignRunner"]]
 Clock = Callable[[], float]
 
 
+class Watched(Protocol):
+    """What the daemon shows the collector."""
+
+    def watched_runners(self) -> Iterable[CampaignRunner]: ...
+
+    @property
+    def reload_failures(self) -> int: ...
+
+    @property
+    def ami_connected(self) -> bool: ...
+
+    @property
+    def pending_outcomes(self) -> int: ...
+
+
 class DaemonCollector:
-    def __init__(self, runners: Runners, monotonic: Clock, ami_connected: Callable[[], bool]):
-        self._runners = runners
+    def __init__(self, daemon: Watched, monotonic: Clock) -> None:
+        self._daemon = daemon
         self._monotonic = monotonic
-        self._ami_connected = ami_connected
 
     def collect(self) -> Iterator[Metric]:
-        runners = list(self._runners())
+        runners = list(self._daemon.watched_runners())
         yield from _call_metrics(runners)
         yield from _line_and_agent_metrics(runners, self._monotonic())
         yield from _caller_id_metrics(runners)
         yield from _pacing_metrics(runners)
-        ami = GaugeMetricFamily("dialerd_ami_connected", "1 while the AMI connection is up")
-        ami.add_metric([], 1.0 if self._ami_connected() else 0.0)
-        yield ami
+        yield from _daemon_metrics(self._daemon)
+
+
+def _daemon_metrics(daemon: Watched) -> Iterator[Metric]:
+    ami = GaugeMetricFamily("dialerd_ami_connected", "1 while the AMI connection is up")
+    ami.add_metric([], 1.0 if daemon.ami_connected else 0.0)
+    reloads = CounterMetricFamily(
+        "dialerd_config_reload_failures", "Reloads refused: the running configuration was kept"
+    )
+    reloads.add_metric([], daemon.reload_failures)
+    pending = GaugeMetricFamily(
+        "dialerd_outcomes_pending", "Outcomes waiting to be written to PostgreSQL"
+    )
+    pending.add_metric([], daemon.pending_outcomes)
+    return iter((ami, reloads, pending))
 
 
 def _call_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
