@@ -25,6 +25,7 @@ from dialerd.errors import ConfigError, DialerdError, Fatal, Unavailable
 from dialerd.leads_import import import_leads
 from dialerd.sdnotify import Notifier
 from dialerd.storage import StorageError, migrate
+from pacing.sim.cli import main as simulate_main
 
 EXIT_CONFIG = 1
 EXIT_FATAL = 3
@@ -33,6 +34,9 @@ DEFAULT_CONFIG = "/etc/dialerd/dialerd.yaml"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["simulate"]:  # the simulator (pacing.sim.cli) runs the daemon's pacing code
+        return simulate_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     logs.configure("warning", stream=sys.stderr)  # `run` sets its own level and stdout
@@ -74,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--region", help="default region for numbers (the campaign's if omitted)")
     _caller_id_commands(commands)
+    # `simulate` is handed to the simulator's own parser as it is (see main)
+    commands.add_parser("simulate", help="try pacing settings on a simulated shift", add_help=False)
     return parser
 
 

@@ -93,8 +93,9 @@ def report(results: Sequence[tuple[str, ShiftResult]], out: TextIO) -> None:
 
 
 def main(
-    argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
+    out, err = out or sys.stdout, err or sys.stderr  # read at the call, as tests swap them
     args = parser().parse_args(argv)
     try:
         scenario = scenario_of(args)
