@@ -38,6 +38,7 @@ from dialerd.originate import originate_headers
 from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store
 from dialerd.retry import plan_next
+from dialerd.screening import DialScreen
 from pacing.core import Decision, PacingInputs, decide
 
 log = structlog.get_logger("dialerd.campaign")
@@ -83,6 +84,7 @@ class CampaignRunner:
         self.idle = asyncio.Event()  # set while no call is in progress
         self.idle.set()
         self._log = log.bind(campaign=campaign.name)
+        self._screen = DialScreen(wiring.store, wiring.node)
 
     # ---- the dial loop -------------------------------------------------------
 
@@ -143,12 +145,15 @@ class CampaignRunner:
             return
         if not phones:
             self.last_decision = Decision(0, "no due leads")
+        phones = await self._screen.drop_blocked(self.campaign_id, phones, self._w.clock.now())
         for phone in phones:
             await self.dial(phone)
 
     async def dial(self, phone: DuePhone) -> None:
         attempt_id = uuid.uuid4()
         now = self._w.clock.now()
+        if await self._screen.deferred(self.campaign, phone, now):  # outside its calling window
+            return
         attempt = NewAttempt(
             attempt_id=attempt_id,
             campaign_id=self.campaign_id,

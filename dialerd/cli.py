@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
 
-from dialerd import logs
+from dialerd import dnc_cli, logs
 from dialerd.app import Daemon
 from dialerd.app import database_url as build_url
 from dialerd.config import MainConfig, load_campaigns, load_main_config
@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("campaign")
     imp.add_argument("file", type=Path)
     imp.add_argument("--region", help="default region for numbers (the campaign's if omitted)")
+
+    dnc = commands.add_parser("dnc", help="do-not-call lists").add_subparsers(required=True)
+    dnc_cli.add_commands(lambda name, text, handler: _command(dnc, name, text, handler))
     return parser
 
 

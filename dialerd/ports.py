@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
-from dialerd.domain import AttemptResult, DuePhone, NewAttempt, NextDial, OpenAttempt
+from dialerd.domain import (
+    AttemptResult,
+    DncMatch,
+    DuePhone,
+    NewAttempt,
+    NextDial,
+    OpenAttempt,
+)
 
 
 class Store(Protocol):
@@ -31,6 +38,18 @@ class Store(Protocol):
     async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int: ...
 
     async def open_attempts(self, node: str) -> list[OpenAttempt]: ...
+
+    async def do_not_call_matches(
+        self, campaign_id: int, phones: Sequence[DuePhone], now: datetime
+    ) -> list[DncMatch]: ...
+
+    async def block_phones(
+        self, node: str, blocks: Sequence[tuple[DuePhone, DncMatch]], now: datetime
+    ) -> int: ...
+
+    async def defer_phone(
+        self, node: str, phone_id: int, until: datetime, now: datetime
+    ) -> None: ...
 
 
 class Clock(Protocol):

@@ -145,16 +145,20 @@ async def table_names(url: str) -> set[str]:
 
 
 async def test_migrate_up_down_up(lab: Lab) -> None:
-    expected = {"campaigns", "leads", "lead_phones", "phone_schedule", "call_attempts"}
+    first = {"campaigns", "leads", "lead_phones", "phone_schedule", "call_attempts"}
+    expected = first | {"do_not_call", "blocked_dials"}
     async with throwaway_database(lab.database_url) as url:
         assert await current_revision(url) is None
-        assert await migrate(url) == head_revision() == "0001"
+        assert await migrate(url) == head_revision() == "0002"
         assert expected <= await table_names(url)
+        assert await downgrade(url, "0001") == "0001"
+        assert first <= await table_names(url)
+        assert not await table_names(url) & {"do_not_call", "blocked_dials"}
         assert await downgrade(url, "base") is None
         assert await table_names(url) <= {"alembic_version"}
-        assert await migrate(url) == "0001"
+        assert await migrate(url) == "0002"
         assert expected <= await table_names(url)
-        assert await migrate(url) == "0001"  # already at head: nothing to do
+        assert await migrate(url) == "0002"  # already at head: nothing to do
 
 
 CATALOG = {
@@ -216,7 +220,7 @@ async def test_store_refuses_a_database_not_at_head(lab: Lab) -> None:
             with pytest.raises(SchemaNotAtHead, match=r"run `dialerd migrate`") as raised:
                 await store.require_head()
             assert str(raised.value).startswith("database is at revision none")
-            assert "dialerd needs 0001" in str(raised.value)
+            assert "dialerd needs 0002" in str(raised.value)
             await migrate(url)
             assert await store.is_at_head()
         finally:
