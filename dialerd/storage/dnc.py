@@ -106,7 +106,7 @@ class PgDncLists:
                 d.id, campaigns.c.name, d.number, d.lead_id, d.reason, d.created_at, d.expires_at
             )
             .select_from(do_not_call.outerjoin(campaigns, campaigns.c.id == d.campaign_id))
-            .where(sa.or_(d.number == number, d.lead_id == lead_id))
+            .where(_naming(number, lead_id))
             .where(sa.or_(d.expires_at.is_(None), d.expires_at > now))
             .order_by(d.id)
         )
@@ -128,6 +128,18 @@ async def _campaign_id(
     found = await connection.execute(sa.select(campaigns.c.id).where(campaigns.c.name == name))
     value = found.scalar_one_or_none()
     return None if value is None else int(value)
+
+
+def _naming(number: str | None, lead_id: int | None) -> sa.ColumnElement[bool]:
+    # Spelled out: `column == None` would be `IS NULL`, matching every entry of the other kind.
+    conditions = []
+    if number is not None:
+        conditions.append(do_not_call.c.number == number)
+    if lead_id is not None:
+        conditions.append(do_not_call.c.lead_id == lead_id)
+    if not conditions:
+        raise StorageError("name a number or a lead to check")
+    return sa.or_(*conditions)
 
 
 def _arrays(campaign_id: int | None, requests: Sequence[DncRequest]) -> dict[str, object]:
