@@ -85,20 +85,29 @@ def parse_row(row: dict[str, str], region: str | None, now: datetime) -> DncRequ
 def read_csv(
     path: Path, region: str | None, now: datetime
 ) -> Iterator[tuple[int, DncRequest | InvalidEntry]]:
-    """(row number, entry or why not) for every non-blank row; the header is row 1."""
+    """(row number, entry or why not) for every non-blank row; the header is row 1.
+
+    Rows are counted as a spreadsheet shows them, blank ones included (csv.DictReader skips
+    blank lines without counting them, which would shift every number after one).
+    """
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = {name.strip().lower() for name in reader.fieldnames or ()}
-        if not header & {"number", "lead_id"} or header - COLUMNS:
-            raise InvalidEntry(
-                f"{path}: row 1: the header needs number and/or lead_id, and may have "
-                f"expires_at and reason (found: {', '.join(sorted(header)) or 'nothing'})"
-            )
-        for index, raw in enumerate(reader, start=2):
-            row = {(k or "").strip().lower(): (v or "") for k, v in raw.items()}
-            if not any(value.strip() for value in row.values()):
+        rows = csv.reader(handle)
+        header = [name.strip().lower() for name in next(rows, [])]
+        _check_header(path, header)
+        for index, cells in enumerate(rows, start=2):
+            if not any(cell.strip() for cell in cells):
                 continue
+            row = dict(zip(header, cells, strict=False))
             try:
                 yield index, parse_row(row, region, now)
             except InvalidEntry as exc:
                 yield index, exc
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    names = set(header)
+    if not names & {"number", "lead_id"} or names - COLUMNS:
+        raise InvalidEntry(
+            f"{path}: row 1: the header needs number and/or lead_id, and may have "
+            f"expires_at and reason (found: {', '.join(header) or 'nothing'})"
+        )

@@ -82,13 +82,13 @@ lines:
   max_lines: 40
   calls_per_second: 20
 retry:
-  busy: {{delay_s: {retry_s}, max_attempts: 2}}
-  no_answer: {{delay_s: {retry_s}, max_attempts: 2}}
-  congestion: {{delay_s: {retry_s}, max_attempts: 2}}
-  abandoned: {{delay_s: {retry_s}, max_attempts: 2}}
+  busy: {{delay_s: {retry_s}, max_attempts: {attempts}}}
+  no_answer: {{delay_s: {retry_s}, max_attempts: {attempts}}}
+  congestion: {{delay_s: {retry_s}, max_attempts: {attempts}}}
+  abandoned: {{delay_s: {retry_s}, max_attempts: {attempts}}}
   failed: {{delay_s: {retry_s}, max_attempts: 1}}
-  max_attempts_per_phone: 2
-  max_attempts_per_lead: 3
+  max_attempts_per_phone: {attempts}
+  max_attempts_per_lead: {lead_attempts}
 lease_s: 30
 """
 
@@ -101,6 +101,7 @@ class Dialer:
     campaign: str = "labtest"
     node: str = "node-a"
     retry_s: int = 20
+    attempts: int = 2  # per phone (and per outcome); a lead gets one more
     process: subprocess.Popen[bytes] | None = None
     runs: list[Path] = field(default_factory=list)
 
@@ -111,6 +112,8 @@ class Dialer:
                 name=self.campaign,
                 queue=self.lab.queue,
                 retry_s=self.retry_s,
+                attempts=self.attempts,
+                lead_attempts=self.attempts + 1,
                 context=self.lab.customer_context,
             )
         )
@@ -150,17 +153,21 @@ class Dialer:
         return "\n".join(path.read_text(errors="replace") for path in self.runs)
 
     def import_csv(self, csv_path: Path) -> str:
+        proc = self.cli("leads", "import", self.campaign, str(csv_path))
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a `dialerd` command against this dialer's config, as an admin would."""
         config = self.write_config()
         env = {**os.environ, "DIALERD_TEST_AMI_SECRET": self.lab.ami_secret}
-        proc = subprocess.run(
-            [str(DIALERD), "leads", "import", self.campaign, str(csv_path), "-c", str(config)],
+        return subprocess.run(
+            [str(DIALERD), *args, "-c", str(config)],
             capture_output=True,
             text=True,
             env=env,
             check=False,
         )
-        assert proc.returncode == 0, proc.stderr
-        return proc.stdout
 
 
 async def query(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
