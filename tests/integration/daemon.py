@@ -102,6 +102,7 @@ class Dialer:
     node: str = "node-a"
     retry_s: int = 20
     attempts: int = 2  # per phone (and per outcome); a lead gets one more
+    campaign_extra: str = ""  # more top-level campaign YAML, e.g. a calling_window
     process: subprocess.Popen[bytes] | None = None
     runs: list[Path] = field(default_factory=list)
 
@@ -116,6 +117,7 @@ class Dialer:
                 lead_attempts=self.attempts + 1,
                 context=self.lab.customer_context,
             )
+            + self.campaign_extra
         )
         config = self.workdir / "dialerd.yaml"
         config.write_text(

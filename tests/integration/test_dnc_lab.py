@@ -53,11 +53,16 @@ def write_leads(path: Path) -> None:
 
 
 def starts_of(lab: Lab, number: str) -> list[datetime]:
-    """When Asterisk started each call to `number` (its CDR, channel Local/<number>@...)."""
+    """When Asterisk started each call to `number`, from its CDR.
+
+    One row per call: the originated half of the Local channel (`Local/<number>@...;1`,
+    whose uniqueid is the attempt id); the `;2` half that plays the customer is left out.
+    """
     return sorted(
         datetime.fromisoformat(row["start"]).replace(tzinfo=UTC)
         for row in lab.cdr_rows()
-        if row["channel"].split("/", 1)[-1].split("@", 1)[0] == number
+        if row["channel"].endswith(";1")
+        and row["channel"].split("/", 1)[-1].split("@", 1)[0] == number
     )
 
 
