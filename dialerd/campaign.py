@@ -1,6 +1,7 @@
 """One running campaign: asks pacing how many to dial, claims phones, originates, tracks.
 
-The order of a dial never changes: claim the phone (a lease in the database), write the
+The order of a dial never changes: claim the phone (a lease in the database), screen it
+(do-not-call lists for the batch, then the calling window: dialerd.screening), write the
 attempt row, register the call so no event can be missed, and only then send the
 Originate. An Originate is sent once; if the connection drops around it, the call is
 orphaned and settled from what Asterisk still has after the reconnect, never re-sent.

@@ -22,7 +22,7 @@ class Outcome(enum.StrEnum):
     CONGESTION = "congestion"
     FAILED = "failed"  # rejected by Asterisk or the trunk
     MACHINE = "machine"  # answering machine detected
-    CANCELLED = "cancelled"  # dialer hung up before an answer (shutdown, DNC added)
+    CANCELLED = "cancelled"  # dialer hung up before an answer (shutdown)
     UNKNOWN = "unknown"  # the daemon lost track; reconciled later
 
 
