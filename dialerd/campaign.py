@@ -85,7 +85,7 @@ class CampaignRunner:
         self.idle = asyncio.Event()  # set while no call is in progress
         self.idle.set()
         self._log = log.bind(campaign=campaign.name)
-        self._screen = DialScreen(wiring.store, wiring.node)
+        self._screen = DialScreen(wiring.store, wiring.node, wiring.clock)
 
     # ---- the dial loop -------------------------------------------------------
 
@@ -146,8 +146,7 @@ class CampaignRunner:
             return
         if not phones:
             self.last_decision = Decision(0, "no due leads")
-        phones = await self._screen.drop_blocked(self.campaign_id, phones, self._w.clock.now())
-        for phone in phones:
+        async for phone in self._screen.admitted(self.campaign_id, phones):  # do-not-call
             await self.dial(phone)
 
     async def dial(self, phone: DuePhone) -> None:

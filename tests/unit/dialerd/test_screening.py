@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from dialerd.config import Campaign, load_campaigns
 from dialerd.domain import DncMatch, DuePhone, PhoneType
 from dialerd.errors import DialerdError
-from dialerd.screening import NEVER_OPENS_RETRY, DialScreen, reopens_at
+from dialerd.screening import NEVER_OPENS_RETRY, RECHECK_S, DialScreen, reopens_at
 from dialerd.window_settings import CallingWindowSettings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -97,33 +97,33 @@ class FakeStore:
 
 async def test_blocked_phones_are_recorded_and_not_returned() -> None:
     store = FakeStore([DncMatch(phone_id=2, entry_id=7, by_lead=False, reason="number x")])
-    screen = DialScreen(store, "node-a")  # type: ignore[arg-type]
+    screen = DialScreen(store, "node-a", StepClock())  # type: ignore[arg-type]
     kept = await screen.drop_blocked(1, [phone(1), phone(2), phone(3)], NOW)
     assert [p.phone_id for p in kept] == [1, 3]
     assert store.blocked == [("node-a", [2])]
 
 
 async def test_a_failed_check_dials_nobody() -> None:
-    screen = DialScreen(FakeStore(fail=ALL), "node-a")  # type: ignore[arg-type]
+    screen = DialScreen(FakeStore(fail=ALL), "node-a", StepClock())  # type: ignore[arg-type]
     assert await screen.drop_blocked(1, [phone(1), phone(2)], NOW) == []
 
 
 async def test_a_failed_block_record_still_keeps_the_blocked_phone_back() -> None:
     match = DncMatch(phone_id=1, entry_id=7, by_lead=True, reason="lead 10")
     store = FakeStore([match], fail=frozenset({"block_phones"}))
-    screen = DialScreen(store, "node-a")  # type: ignore[arg-type]
+    screen = DialScreen(store, "node-a", StepClock())  # type: ignore[arg-type]
     assert await screen.drop_blocked(1, [phone(1), phone(2)], NOW) == [phone(2)]
 
 
 async def test_a_phone_outside_its_window_is_put_back_until_it_opens() -> None:
     store = FakeStore()
-    screen = DialScreen(store, "node-a")  # type: ignore[arg-type]
+    screen = DialScreen(store, "node-a", StepClock())  # type: ignore[arg-type]
     campaign = _campaign_with(OFFICE)
     assert not await screen.deferred(campaign, phone(1), NOW)
     assert await screen.deferred(campaign, phone(2, time_zone="America/New_York"), NOW)
     assert store.deferred == [(2, datetime(2026, 12, 1, 14, 0, tzinfo=UTC))]
     # Not dialled even when the deferral cannot be written: the lease runs out instead.
-    failing = DialScreen(FakeStore(fail=ALL), "node-a")  # type: ignore[arg-type]
+    failing = DialScreen(FakeStore(fail=ALL), "node-a", StepClock())  # type: ignore[arg-type]
     assert await failing.deferred(campaign, phone(2, time_zone="America/New_York"), NOW)
 
 
@@ -136,3 +136,32 @@ def test_the_example_campaign_has_a_valid_calling_window() -> None:
     example = load_campaigns(ROOT / "config" / "examples" / "campaigns")["spring-offer"]
     assert example.calling_window is not None
     assert example.calling_window.fallback_time_zone == "Europe/London"
+
+
+class StepClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def now(self) -> datetime:
+        return NOW + timedelta(seconds=self.t)
+
+
+async def test_a_slow_batch_is_checked_again_before_its_later_dials() -> None:
+    store = FakeStore()
+    clock = StepClock()
+    screen = DialScreen(store, "node-a", clock)  # type: ignore[arg-type]
+    dialled = []
+    async for due in screen.admitted(1, [phone(1), phone(2), phone(3), phone(4)]):
+        dialled.append(due.phone_id)
+        if due.phone_id == 1:
+            clock.t += 0.1  # a quick dial: the check still holds for the next phone
+        elif due.phone_id == 2:
+            clock.t += RECHECK_S  # a slow one; meanwhile phone 3's number is listed
+            store.matches = [DncMatch(phone_id=3, entry_id=9, by_lead=False, reason="new")]
+    assert dialled == [1, 2, 4]
+    assert store.blocked == [("node-a", [3])]
