@@ -7,12 +7,13 @@ over random zones, hours and instants, with instants drawn around each zone's DS
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 from dialerd.windows import (
@@ -208,6 +209,7 @@ def test_next_opening_is_inside_the_window_and_nothing_earlier_is(
     customer, names = who
     moment = data.draw(instants(names[0]))
     opening = next_opening(window, customer, moment, horizon_days=30)
+    note(f"moment={moment!r} opening={opening!r}")
     if opening is None:
         # Never within the horizon: then no whole minute of it is open either.
         probes = [moment + timedelta(minutes=m) for m in range(0, 30 * 24 * 60, 37)]
@@ -217,9 +219,12 @@ def test_next_opening_is_inside_the_window_and_nothing_earlier_is(
     assert reference_open(window, customer, names, opening)
     if opening > moment:
         assert not reference_open(window, customer, names, opening - timedelta(seconds=1))
-        earlier = data.draw(st.floats(0, 1, exclude_max=True))
-        probe = moment + (opening - moment) * earlier
-        assert not reference_open(window, customer, names, probe.replace(microsecond=0))
+        # Openings fall on whole seconds, so every instant a whole number of seconds after
+        # `moment` and before the opening must be closed. (Integer seconds: a float fraction
+        # of the gap can round up to the opening itself.)
+        gap_s = math.ceil((opening - moment).total_seconds())
+        probe = moment + timedelta(seconds=data.draw(st.integers(0, gap_s - 1)))
+        assert not reference_open(window, customer, names, probe)
 
 
 @settings(max_examples=200, deadline=None)
