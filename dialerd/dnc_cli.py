@@ -20,6 +20,7 @@ from dialerd.config import load_campaigns, load_main_config
 from dialerd.dnc_rows import DncRequest, InvalidEntry, parse_expiry, parse_lead_id, parse_number
 from dialerd.dnc_rows import read_csv as read_dnc_csv
 from dialerd.domain import DncEntry
+from dialerd.errors import ConfigError
 from dialerd.storage.dnc import PgDncLists
 
 EXIT_INVALID = 1
@@ -59,7 +60,10 @@ def _url_and_region(args: argparse.Namespace) -> tuple[str, str | None]:
     config = load_main_config(args.config)
     region: str | None = args.region
     if region is None and getattr(args, "campaign", None):
-        known = load_campaigns(args.config.parent / config.campaigns_dir)
+        try:
+            known = load_campaigns(args.config.parent / config.campaigns_dir)
+        except ConfigError:  # a broken campaign file must never hold up a do-not-call request
+            known = {}
         region = known[args.campaign].region if args.campaign in known else None
     return build_url(config.database.url, config.database.reveal()), region
 

@@ -34,6 +34,11 @@ def _weekdays(key: str) -> tuple[int, ...]:
     return tuple(range(first, last + 1))
 
 
+def _day_key(key: str) -> str:
+    _weekdays(key)  # raises for anything but a day or a range of days
+    return key
+
+
 def _span(text: str) -> Span:
     match = _RANGE.fullmatch(text)
     if match is None:
@@ -81,7 +86,7 @@ def _holiday(value: object) -> date:
     raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
 
 
-DayKey = Annotated[str, AfterValidator(lambda key: (_weekdays(key), key)[1])]
+DayKey = Annotated[str, AfterValidator(_day_key)]
 DaySpans = Annotated[tuple[Span, ...], BeforeValidator(_spans)]
 Holiday = Annotated[date, BeforeValidator(_holiday)]
 ZoneName = Annotated[str, AfterValidator(_zone_name)]

@@ -91,12 +91,14 @@ def customer_for(
     fallback_zone: str,
     preferred: tuple[time, time] | None = None,
 ) -> Customer:
-    """The customer's zones: the lead's own zone, else the number's, else the fallback."""
-    names = (time_zone,) if time_zone else _number_zone_names(number)
-    zones = tuple(zone for zone in map(_zone, names) if zone is not None)
-    if not zones:
-        zones = (ZoneInfo(fallback_zone),)
-    return Customer(zones=zones, preferred=preferred)
+    """The customer's zones: the lead's own zone, else the number's, else the fallback.
+
+    A lead zone the tz database does not know (the import refuses them, but a database edited
+    by hand may hold one) counts as none given.
+    """
+    own = _zone(time_zone) if time_zone else None
+    zones = (own,) if own else tuple(filter(None, map(_zone, _number_zone_names(number))))
+    return Customer(zones=zones or (ZoneInfo(fallback_zone),), preferred=preferred)
 
 
 def _number_zone_names(number: str) -> tuple[str, ...]:

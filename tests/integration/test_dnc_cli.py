@@ -63,3 +63,15 @@ async def test_add_refuses_a_bad_number_and_an_unknown_lead(
     unknown = dialer.cli("dnc", "add", "--lead-id", "424242")
     assert (unknown.returncode, unknown.stderr.strip()) == (1, "dialerd: no lead with id 424242")
     assert await query(database, "SELECT * FROM do_not_call") == []
+
+
+async def test_a_broken_campaign_file_does_not_hold_up_a_request(
+    lab: Lab, database: str, tmp_path: Path
+) -> None:
+    dialer = Dialer(lab, database, tmp_path)
+    dialer.write_config()
+    (tmp_path / "campaigns" / "broken.yaml").write_text("name: broken\nqueue: [\n")
+    added = dialer.cli("dnc", "add", "+380501112233", "--campaign", "labtest")
+    assert added.returncode == 0, added.stderr
+    rows = await query(database, "SELECT number FROM do_not_call")
+    assert [r["number"] for r in rows] == ["+380501112233"]

@@ -111,6 +111,7 @@ def test_zones_come_from_the_lead_then_the_number_then_the_fallback() -> None:
     assert customer_for("+447700900002", None, "Europe/London").zones == (
         ZoneInfo("Europe/London"),
     )
+    assert customer_for("+380501234567", "Mars/Olympus_Mons", "UTC").zones == (KYIV,)
 
 
 # ---- properties ------------------------------------------------------------------------
