@@ -37,6 +37,8 @@ class Store(Protocol):
 
     async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int: ...
 
+    async def defer_phones(self, node: str, phone_ids: Sequence[int], until: datetime) -> int: ...
+
     async def open_attempts(self, node: str) -> list[OpenAttempt]: ...
 
     async def do_not_call_matches(
@@ -46,10 +48,6 @@ class Store(Protocol):
     async def block_phones(
         self, node: str, blocks: Sequence[tuple[DuePhone, DncMatch]], now: datetime
     ) -> int: ...
-
-    async def defer_phone(
-        self, node: str, phone_id: int, until: datetime, now: datetime
-    ) -> None: ...
 
 
 class Clock(Protocol):

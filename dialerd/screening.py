@@ -111,7 +111,7 @@ class DialScreen:
         if until is None:
             return False
         try:
-            await self._store.defer_phone(self._node, phone.phone_id, until, now)
+            await self._store.defer_phones(self._node, [phone.phone_id], until)
         except DialerdError as exc:  # the lease runs out; the next claim checks again
             log.warning("dial_deferral_failed", error=str(exc), phone_id=phone.phone_id)
             return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-__all__ = ["ACTIVE_MATCHES", "BLOCK_PHONE", "DEFER_PHONE", "RECORD_BLOCK", "START_NEXT_PHONE"]
+__all__ = ["ACTIVE_MATCHES", "BLOCK_PHONE", "RECORD_BLOCK", "START_NEXT_PHONE"]
 
 # One query per dial batch: the entries (global, or this campaign's) naming a claimed phone's
 # number or its lead, not expired. A phone named by several gets the oldest entry.
@@ -46,10 +46,4 @@ VALUES (:campaign_id, :lead_id, :phone_id, :number, :entry_id, :reason, :node, :
 START_NEXT_PHONE = sa.text("""
 UPDATE phone_schedule SET state = 'scheduled', next_dial_at = :now, updated_at = :now
 WHERE phone_id = :next_phone_id AND state = 'standby'
-""")
-
-DEFER_PHONE = sa.text("""
-UPDATE phone_schedule
-SET state = 'scheduled', next_dial_at = :at, leased_by = NULL, lease_until = NULL, updated_at = :now
-WHERE phone_id = :phone_id AND state = 'leased' AND leased_by = :node
 """)

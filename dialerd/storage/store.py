@@ -46,7 +46,6 @@ from dialerd.storage.dialing_sql import (
 from dialerd.storage.dnc_sql import (
     ACTIVE_MATCHES,
     BLOCK_PHONE,
-    DEFER_PHONE,
     RECORD_BLOCK,
     START_NEXT_PHONE,
 )
@@ -200,6 +199,29 @@ class PgStore:
         async with self._transaction("releasing leases") as connection:
             return (await connection.execute(statement)).rowcount
 
+    async def defer_phones(self, node: str, phone_ids: Sequence[int], until: datetime) -> int:
+        """Give back leased phones to be dialled no sooner than ``until`` (their calling window
+        opens then, for example); returns how many."""
+        if not phone_ids:
+            return 0
+        statement = (
+            sa.update(phone_schedule)
+            .where(
+                phone_schedule.c.phone_id.in_(list(phone_ids)),
+                phone_schedule.c.state == PhoneState.LEASED.value,
+                phone_schedule.c.leased_by == node,
+            )
+            .values(
+                state=PhoneState.SCHEDULED.value,
+                next_dial_at=until,
+                leased_by=None,
+                lease_until=None,
+                updated_at=sa.func.now(),
+            )
+        )
+        async with self._transaction("deferring phones") as connection:
+            return (await connection.execute(statement)).rowcount
+
     async def do_not_call_matches(
         self, campaign_id: int, phones: Sequence[DuePhone], now: datetime
     ) -> list[DncMatch]:
@@ -236,12 +258,6 @@ class PgStore:
                     await connection.execute(START_NEXT_PHONE, next_key)
                 blocked += 1
         return blocked
-
-    async def defer_phone(self, node: str, phone_id: int, until: datetime, now: datetime) -> None:
-        """Give a leased phone back, due at ``until`` (its calling window opens then)."""
-        params = {"phone_id": phone_id, "node": node, "at": until, "now": now}
-        async with self._transaction("deferring a phone to its calling window") as connection:
-            await connection.execute(DEFER_PHONE, params)
 
     async def open_attempts(self, node: str) -> list[OpenAttempt]:
         """Attempts of ``node`` with no end recorded (to reconcile after a crash), oldest first."""

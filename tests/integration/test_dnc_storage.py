@@ -148,7 +148,8 @@ async def test_defer_puts_the_phone_back_due_at_the_opening(store: PgStore, db_u
     (phone_id,) = await seed_lead(db_url, campaign, 1)
     due = await claim_one(store, campaign)
     opening = T0 + timedelta(hours=7)
-    await store.defer_phone(NODE_A, due.phone_id, opening, T0)
+    assert await store.defer_phones(NODE_A, [due.phone_id], opening) == 1
+    assert await store.defer_phones(NODE_B, [due.phone_id], opening) == 0  # not B's lease
     row = await schedule_row(db_url, phone_id)
     assert (row["state"], row["next_dial_at"], row["leased_by"]) == ("scheduled", opening, None)
     assert (

@@ -65,7 +65,7 @@ def test_no_window_means_no_restriction() -> None:
     assert reopens_at(None, phone(time_zone="America/New_York"), NOW) is None
 
 
-ALL = frozenset({"do_not_call_matches", "block_phones", "defer_phone"})
+ALL = frozenset({"do_not_call_matches", "block_phones", "defer_phones"})
 
 
 class FakeStore:
@@ -90,9 +90,10 @@ class FakeStore:
         self.blocked.append((node, [p.phone_id for p, _ in blocks]))
         return len(blocks)
 
-    async def defer_phone(self, node: str, phone_id: int, until: datetime, now: datetime) -> None:
-        self._maybe_fail("defer_phone")
-        self.deferred.append((phone_id, until))
+    async def defer_phones(self, node: str, phone_ids: Sequence[int], until: datetime) -> int:
+        self._maybe_fail("defer_phones")
+        self.deferred += [(phone_id, until) for phone_id in phone_ids]
+        return len(phone_ids)
 
 
 async def test_blocked_phones_are_recorded_and_not_returned() -> None:
