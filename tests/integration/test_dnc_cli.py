@@ -33,7 +33,7 @@ async def test_import_reports_each_bad_row_and_keeps_the_good_ones(
         "+380671112233,,2001-01-01,\n"
     )
 
-    imported = dialer.cli("dnc", "import", str(tmp_path / "dnc.csv"), "--campaign", "labtest")
+    imported = dialer.run_cli("dnc", "import", str(tmp_path / "dnc.csv"), "--campaign", "labtest")
 
     assert imported.returncode == 1, imported
     errors = imported.stderr.strip().splitlines()
@@ -45,22 +45,22 @@ async def test_import_reports_each_bad_row_and_keeps_the_good_ones(
     rows = await query(database, "SELECT number, lead_id FROM do_not_call ORDER BY id")
     assert [(r["number"], r["lead_id"]) for r in rows] == [("+380507654321", None), (None, lead_id)]
 
-    check = dialer.cli("dnc", "check", "--lead-id", str(lead_id))
+    check = dialer.run_cli("dnc", "check", "--lead-id", str(lead_id))
     assert "on campaign 'labtest''s do-not-call list" in check.stdout
     assert "expires 2099-01-01" in check.stdout
-    removed = dialer.cli("dnc", "remove", "+380507654321", "--campaign", "labtest")
+    removed = dialer.run_cli("dnc", "remove", "+380507654321", "--campaign", "labtest")
     assert removed.stdout.startswith("removed 1 from campaign 'labtest'"), removed
-    assert "not on any do-not-call list" in dialer.cli("dnc", "check", "+380507654321").stdout
+    assert "not on any do-not-call list" in dialer.run_cli("dnc", "check", "+380507654321").stdout
 
 
 async def test_add_refuses_a_bad_number_and_an_unknown_lead(
     lab: Lab, database: str, tmp_path: Path
 ) -> None:
     dialer = Dialer(lab, database, tmp_path)
-    bad = dialer.cli("dnc", "add", "12345")
+    bad = dialer.run_cli("dnc", "add", "12345")
     assert bad.returncode == 1
     assert "number '12345'" in bad.stderr
-    unknown = dialer.cli("dnc", "add", "--lead-id", "424242")
+    unknown = dialer.run_cli("dnc", "add", "--lead-id", "424242")
     assert (unknown.returncode, unknown.stderr.strip()) == (1, "dialerd: no lead with id 424242")
     assert await query(database, "SELECT * FROM do_not_call") == []
 
@@ -71,7 +71,7 @@ async def test_a_broken_campaign_file_does_not_hold_up_a_request(
     dialer = Dialer(lab, database, tmp_path)
     dialer.write_config()
     (tmp_path / "campaigns" / "broken.yaml").write_text("name: broken\nqueue: [\n")
-    added = dialer.cli("dnc", "add", "+380501112233", "--campaign", "labtest")
+    added = dialer.run_cli("dnc", "add", "+380501112233", "--campaign", "labtest")
     assert added.returncode == 0, added.stderr
     rows = await query(database, "SELECT number FROM do_not_call")
     assert [r["number"] for r in rows] == ["+380501112233"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.daemon import Dialer, fresh_database, lab_world, query, wait_until
+from tests.integration.daemon import CAMPAIGN, Dialer, fresh_database, lab_world, query, wait_until
 from tests.integration.lab import Lab
 
 # Fresh numbers each run: Asterisk's CDR keeps the calls of earlier runs.
@@ -31,6 +31,12 @@ ALL_BUSY = {
     "LAB_ANSWER_PCT": "0", "LAB_BUSY_PCT": "100", "LAB_CONGESTION_PCT": "0",
     "LAB_BUSY_MIN_S": "1", "LAB_BUSY_MAX_S": "2",
 }  # fmt: skip
+# The lab campaign, with room for every number to be redialled all through the test.
+REDIAL_ALL = (
+    CAMPAIGN.replace("max_attempts: 2}", "max_attempts: 50}")
+    .replace("max_attempts_per_phone: 2", "max_attempts_per_phone: 50")
+    .replace("max_attempts_per_lead: 3", "max_attempts_per_lead: 60")
+)
 WATCH_S = 30  # after the add: long enough for ~4 more redials of TARGET without DNC
 # CDR start times are whole seconds; the bound is "in force within 1 s of the add".
 TOLERANCE = timedelta(seconds=1)
@@ -74,7 +80,7 @@ async def dialled_at_least(lab: Lab, number: str, times: int) -> bool | str:
 async def test_a_number_added_to_dnc_mid_campaign_is_never_dialled_again(
     lab: Lab, database: str, tmp_path: Path
 ) -> None:
-    dialer = Dialer(lab, database, tmp_path, retry_s=RETRY_S, attempts=50)
+    dialer = Dialer(lab, database, tmp_path, retry_s=RETRY_S, campaign_yaml=REDIAL_ALL)
     write_leads(tmp_path / "leads.csv")
     dialer.import_csv(tmp_path / "leads.csv")
     before_run = len(lab.cdr_rows())
@@ -83,7 +89,7 @@ async def test_a_number_added_to_dnc_mid_campaign_is_never_dialled_again(
         dialer.start()
         try:
             await wait_until(lambda: dialled_at_least(lab, TARGET, 3), timeout_s=90, interval_s=0.5)
-            added = dialer.cli("dnc", "add", TARGET, "--reason", "asked not to be called")
+            added = dialer.run_cli("dnc", "add", TARGET, "--reason", "asked not to be called")
             returned_at = datetime.now(UTC)
             assert added.returncode == 0, added.stderr
             await asyncio.sleep(WATCH_S)
@@ -113,5 +119,5 @@ async def test_a_number_added_to_dnc_mid_campaign_is_never_dialled_again(
         TARGET,
     )
     assert [r["state"] for r in states] == ["blocked", "blocked"]
-    check = dialer.cli("dnc", "check", TARGET)
+    check = dialer.run_cli("dnc", "check", TARGET)
     assert "on the global do-not-call list" in check.stdout, check

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.integration.daemon import Dialer, fresh_database, lab_world, query, wait_until
+from tests.integration.daemon import CAMPAIGN, Dialer, fresh_database, lab_world, query, wait_until
 from tests.integration.lab import Lab
 from tests.integration.test_dnc_lab import ALL_BUSY, starts_of
 
@@ -70,7 +70,7 @@ async def test_only_customers_inside_their_window_are_dialled(
         f"L-later,Later,{preferring},,{hhmm(later)}-{hhmm(later + timedelta(minutes=20))}\n"
         f"L-far,Far,{far},America/Los_Angeles,\n"
     )
-    dialer = Dialer(lab, database, tmp_path, retry_s=600, campaign_extra=window)
+    dialer = Dialer(lab, database, tmp_path, retry_s=600, campaign_yaml=CAMPAIGN + window)
     dialer.import_csv(tmp_path / "leads.csv")
     async with lab_world(lab, **ALL_BUSY):
         dialer.start()
