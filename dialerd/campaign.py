@@ -1,6 +1,7 @@
 """One running campaign: asks pacing how many to dial, claims phones, originates, tracks.
 
-The order of a dial never changes: claim the phone (a lease in the database), write the
+The order of a dial never changes: claim the phone (a lease in the database), screen it
+(do-not-call lists for the batch, then the calling window: dialerd.screening), write the
 attempt row, register the call so no event can be missed, and only then send the
 Originate. An Originate is sent once; if the connection drops around it, the call is
 orphaned and settled from what Asterisk still has after the reconnect, never re-sent.
@@ -42,6 +43,7 @@ from dialerd.pacer import Pacer, Situation, call_result, dial_result
 from dialerd.ports import Clock, Store
 from dialerd.retry import plan_next
 from dialerd.rotation import CallerIdRotator
+from dialerd.screening import DialScreen
 from pacing import Decision, WindowCounts
 
 log = structlog.get_logger("dialerd.campaign")
@@ -96,6 +98,7 @@ class CampaignRunner:
         self.idle = asyncio.Event()  # set while no call is in progress
         self.idle.set()
         self._log = log.bind(campaign=campaign.name)
+        self._screen = DialScreen(wiring.store, wiring.node, wiring.clock)
 
     # ---- the dial loop -------------------------------------------------------
 
@@ -188,17 +191,26 @@ class CampaignRunner:
         self.pacer.window_read(WindowCounts(connected, abandoned), now)
 
     async def dial_batch(self, phones: Sequence[DuePhone]) -> None:
-        """Dial each claimed phone with a caller ID; put off those that have none now."""
+        """Dial each claimed phone with a caller ID, put off those that have none now, and
+        drop those on a do-not-call list (checked after the caller IDs are reserved, so
+        that the check stays within DialScreen.RECHECK_S of each Originate)."""
         attempt_ids = [uuid.uuid4() for _ in phones]
         picks = await self._pick_caller_ids(phones, attempt_ids)
+        planned: dict[int, tuple[uuid.UUID, Reservation | None]] = {}
         deferred: list[tuple[DuePhone, str]] = []
         for phone, attempt_id, pick in zip(phones, attempt_ids, picks, strict=True):
             if isinstance(pick, NoneAvailable):
                 deferred.append((phone, pick.reason))
             else:
-                await self.dial(phone, attempt_id, pick)
+                planned[phone.phone_id] = (attempt_id, pick)
         if deferred:
             await self._defer(deferred)
+        reserved = [p for p in phones if p.phone_id in planned]
+        async for phone in self._screen.admitted(self.campaign_id, reserved):
+            await self.dial(phone, *planned.pop(phone.phone_id))
+        for _, reservation in planned.values():  # blocked by do-not-call: no call, no caller ID
+            if reservation is not None:
+                await self._release_caller_id(reservation)
 
     async def _pick_caller_ids(
         self, phones: Sequence[DuePhone], attempt_ids: Sequence[uuid.UUID]
@@ -224,6 +236,10 @@ class CampaignRunner:
         self, phone: DuePhone, attempt_id: uuid.UUID, reservation: Reservation | None = None
     ) -> None:
         now = self._w.clock.now()
+        if await self._screen.deferred(self.campaign, phone, now):  # outside its calling window
+            if reservation is not None:
+                await self._release_caller_id(reservation)
+            return
         presented = reservation.number if reservation else self.campaign.dial.caller_id
         attempt = NewAttempt(
             attempt_id=attempt_id,

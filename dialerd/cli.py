@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from caller_id_pool import CallerIdError, NumberState
-from dialerd import caller_id_admin, logs
+from dialerd import caller_id_admin, dnc_cli, logs
 from dialerd.app import Daemon
 from dialerd.app import database_url as build_url
 from dialerd.config import Campaign, MainConfig, load_campaigns, load_main_config
@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     _caller_id_commands(commands)
     # `simulate` is handed to the simulator's own parser as it is (see main)
     commands.add_parser("simulate", help="try pacing settings on a simulated shift", add_help=False)
+
+    dnc = commands.add_parser("dnc", help="do-not-call lists").add_subparsers(required=True)
+    dnc_cli.add_commands(lambda name, text, handler: _command(dnc, name, text, handler))
     return parser
 
 

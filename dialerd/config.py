@@ -18,6 +18,7 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from dialerd.errors import ConfigError, ConfigProblem
+from dialerd.window_settings import CallingWindowSettings
 from dialerd.yamlfile import locate, read_yaml, validation_problems
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -226,6 +227,7 @@ class Campaign(Strict):
     retry: RetrySettings = RetrySettings()
     caller_ids: CallerIdSettings | None = None
     lease_s: Annotated[float, Field(ge=10, le=3600)] = 120.0
+    calling_window: CallingWindowSettings | None = None  # None: no restriction by hour
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:

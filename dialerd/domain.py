@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 
 class Outcome(enum.StrEnum):
@@ -22,7 +22,7 @@ class Outcome(enum.StrEnum):
     CONGESTION = "congestion"
     FAILED = "failed"  # rejected by Asterisk or the trunk
     MACHINE = "machine"  # answering machine detected
-    CANCELLED = "cancelled"  # dialer hung up before an answer (shutdown, DNC added)
+    CANCELLED = "cancelled"  # dialer hung up before an answer (shutdown)
     UNKNOWN = "unknown"  # the daemon lost track; reconciled later
 
 
@@ -41,6 +41,7 @@ class PhoneState(enum.StrEnum):
     DIALING = "dialing"  # an attempt is in flight
     DONE = "done"  # reached: no more attempts needed
     EXHAUSTED = "exhausted"  # retry rules allow no more attempts
+    BLOCKED = "blocked"  # a do-not-call entry stopped it: never dialled again in this campaign
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,8 @@ class DuePhone:
     lead_attempts: int  # attempts already made on the whole lead
     next_phone_id: int | None  # the lead's next phone in order that is on standby
     lease_until: datetime
+    # The customer's preferred calling time, local to time_zone (start > end crosses midnight).
+    call_window: tuple[time, time] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +115,26 @@ class OpenAttempt:
     node: str
     created_at: datetime
     originated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DncEntry:
+    """One do-not-call entry: a number or a lead, global (campaign None) or one campaign's."""
+
+    entry_id: int
+    campaign: str | None
+    number: str | None
+    lead_id: int | None
+    reason: str
+    created_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DncMatch:
+    """A claimed phone a do-not-call entry applies to, and why (as it is recorded)."""
+
+    phone_id: int
+    entry_id: int
+    by_lead: bool  # the entry names the lead (all its numbers), not this number
+    reason: str

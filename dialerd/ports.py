@@ -13,7 +13,14 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from caller_id_pool import HourOutcomes, Presentation, StateChange
-from dialerd.domain import AttemptResult, DuePhone, NewAttempt, NextDial, OpenAttempt
+from dialerd.domain import (
+    AttemptResult,
+    DncMatch,
+    DuePhone,
+    NewAttempt,
+    NextDial,
+    OpenAttempt,
+)
 
 
 class Store(Protocol):
@@ -34,6 +41,14 @@ class Store(Protocol):
     async def defer_phones(self, node: str, phone_ids: Sequence[int], until: datetime) -> int: ...
 
     async def open_attempts(self, node: str) -> list[OpenAttempt]: ...
+
+    async def do_not_call_matches(
+        self, campaign_id: int, phones: Sequence[DuePhone], now: datetime
+    ) -> list[DncMatch]: ...
+
+    async def block_phones(
+        self, node: str, blocks: Sequence[tuple[DuePhone, DncMatch]], now: datetime
+    ) -> int: ...
 
     async def abandon_window(self, campaign_id: int, since: datetime) -> tuple[int, int]:
         """(connected, abandoned) calls of the campaign that ended since `since`."""

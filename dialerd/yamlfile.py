@@ -15,7 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import ScalarNode
 
 from dialerd.errors import ConfigError, ConfigProblem
 
@@ -27,11 +29,34 @@ def read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(str(path), 0, 0, "", f"cannot read: {exc}")]) from exc
     try:
-        return YAML(typ="rt", pure=True).load(text)
+        return _loader().load(text)
     except MarkedYAMLError as exc:
         raise ConfigError([_yaml_problem(path, exc)]) from exc
     except YAMLError as exc:
         raise ConfigError([ConfigProblem(str(path), 0, 0, "", str(exc))]) from exc
+
+
+class _Constructor(RoundTripConstructor):
+    """Round-trip constructor whose impossible dates are YAML errors with a line, not a crash."""
+
+    def construct_checked_timestamp(self, node: ScalarNode) -> Any:
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError as exc:  # ruamel.yaml raises it bare for e.g. 2026-13-01
+            raise ConstructorError(
+                None, None, f"{node.value!r} is not a valid date: {exc}", node.start_mark
+            ) from exc
+
+
+_Constructor.add_constructor(
+    "tag:yaml.org,2002:timestamp", _Constructor.construct_checked_timestamp
+)
+
+
+def _loader() -> YAML:
+    yaml = YAML(typ="rt", pure=True)
+    yaml.Constructor = _Constructor
+    return yaml
 
 
 def _yaml_problem(path: Path, exc: MarkedYAMLError) -> ConfigProblem:

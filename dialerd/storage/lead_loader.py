@@ -144,7 +144,7 @@ WITH fresh AS (
     SELECT DISTINCT ON (a.lead_id) a.id FROM added AS a
     WHERE NOT EXISTS (
         SELECT 1 FROM lead_phones AS q JOIN phone_schedule AS ps ON ps.phone_id = q.id
-        WHERE q.lead_id = a.lead_id AND ps.state <> 'exhausted')
+        WHERE q.lead_id = a.lead_id AND ps.state NOT IN ('exhausted', 'blocked'))
     ORDER BY a.lead_id, a.position
 )
 INSERT INTO phone_schedule (phone_id, campaign_id, lead_id, state, next_dial_at, updated_at)

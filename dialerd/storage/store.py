@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dialerd.domain import (
     AttemptResult,
+    DncMatch,
     DuePhone,
     NewAttempt,
     NextDial,
@@ -41,6 +42,12 @@ from dialerd.storage.dialing_sql import (
     END_ATTEMPT,
     LOCK_OPEN_ATTEMPTS,
     RECLAIM_EXPIRED,
+)
+from dialerd.storage.dnc_sql import (
+    ACTIVE_MATCHES,
+    BLOCK_PHONE,
+    RECORD_BLOCK,
+    START_NEXT_PHONE,
 )
 from dialerd.storage.errors import LeaseLost, SchemaNotAtHead, translate_errors
 from dialerd.storage.schema import check_at_head
@@ -193,8 +200,8 @@ class PgStore:
             return (await connection.execute(statement)).rowcount
 
     async def defer_phones(self, node: str, phone_ids: Sequence[int], until: datetime) -> int:
-        """Give back leased phones to be dialled no sooner than ``until`` (nothing to present
-        them with now, for example); returns how many."""
+        """Give back leased phones to be dialled no sooner than ``until`` (their calling window
+        opens then, or no caller ID is free now, for example); returns how many."""
         if not phone_ids:
             return 0
         statement = (
@@ -231,6 +238,43 @@ class PgStore:
             connected, abandoned = (await connection.execute(statement)).one()
             return int(connected), int(abandoned)
 
+    async def do_not_call_matches(
+        self, campaign_id: int, phones: Sequence[DuePhone], now: datetime
+    ) -> list[DncMatch]:
+        """The claimed phones an active do-not-call entry applies to: one query per batch."""
+        if not phones:
+            return []
+        params = {
+            "phone_ids": [p.phone_id for p in phones],
+            "numbers": [p.number for p in phones],
+            "lead_ids": [p.lead_id for p in phones],
+            "campaign_id": campaign_id,
+            "now": now,
+        }
+        async with self.transaction("checking the do-not-call lists") as connection:
+            rows = await connection.execute(ACTIVE_MATCHES, params)
+            return [DncMatch(**row) for row in rows.mappings()]
+
+    async def block_phones(
+        self, node: str, blocks: Sequence[tuple[DuePhone, DncMatch]], now: datetime
+    ) -> int:
+        """Record each blocked dial and take its phone out of the campaign; returns how many.
+
+        A phone this node no longer holds is left alone (whoever holds it checks it too).
+        """
+        blocked = 0
+        async with self.transaction("recording blocked dials") as connection:
+            for phone, match in blocks:
+                key = {"phone_id": phone.phone_id, "node": node, "now": now}
+                if (await connection.execute(BLOCK_PHONE, key)).first() is None:
+                    continue
+                await connection.execute(RECORD_BLOCK, _block_row(phone, match, node, now))
+                if phone.next_phone_id is not None and not match.by_lead:
+                    next_key = {"next_phone_id": phone.next_phone_id, "now": now}
+                    await connection.execute(START_NEXT_PHONE, next_key)
+                blocked += 1
+        return blocked
+
     async def open_attempts(self, node: str) -> list[OpenAttempt]:
         """Attempts of ``node`` with no end recorded (to reconcile after a crash), oldest first."""
         c = call_attempts.c
@@ -252,7 +296,21 @@ class PgStore:
             return [OpenAttempt(**row) for row in rows.mappings()]
 
 
+def _block_row(phone: DuePhone, match: DncMatch, node: str, now: datetime) -> dict[str, object]:
+    return {
+        "campaign_id": phone.campaign_id,
+        "lead_id": phone.lead_id,
+        "phone_id": phone.phone_id,
+        "number": phone.number,
+        "entry_id": match.entry_id,
+        "reason": match.reason,
+        "node": node,
+        "now": now,
+    }
+
+
 def _due_phone(row: sa.RowMapping) -> DuePhone:
+    start, end = row["call_window_start"], row["call_window_end"]
     return DuePhone(
         phone_id=row["phone_id"],
         lead_id=row["lead_id"],
@@ -265,6 +323,7 @@ def _due_phone(row: sa.RowMapping) -> DuePhone:
         lead_attempts=row["lead_attempts"],
         next_phone_id=row["next_phone_id"],
         lease_until=row["lease_until"],
+        call_window=(start, end) if start is not None and end is not None else None,
     )
 
 

@@ -22,9 +22,11 @@ from dialerd.domain import Outcome, PhoneState, PhoneType
 __all__ = [
     "ACTIVE_STATES",
     "E164_PATTERN",
+    "blocked_dials",
     "call_attempts",
     "caller_id_state_changes",
     "campaigns",
+    "do_not_call",
     "lead_phones",
     "leads",
     "metadata",
@@ -212,4 +214,58 @@ caller_id_state_changes = sa.Table(
 # The health check and the Redis rebuild read attempts by the caller ID they presented.
 sa.Index(
     "ix_call_attempts_caller_id_created_at", call_attempts.c.caller_id, call_attempts.c.created_at
+)
+
+# A do-not-call entry names a number or a lead, on the global list (campaign_id null) or on one
+# campaign's list; it applies until expires_at (never, when null).
+do_not_call = sa.Table(
+    "do_not_call",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("campaign_id", sa.BigInteger, nullable=True),
+    sa.Column("number", sa.Text, nullable=True),
+    sa.Column("lead_id", sa.BigInteger, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    _created_at(),
+    _timestamp("expires_at"),
+    sa.PrimaryKeyConstraint("id", name="pk_do_not_call"),
+    sa.ForeignKeyConstraint(
+        ["campaign_id"], ["campaigns.id"], name="fk_do_not_call_campaign_id", ondelete="CASCADE"
+    ),
+    sa.ForeignKeyConstraint(
+        ["lead_id"], ["leads.id"], name="fk_do_not_call_lead_id", ondelete="CASCADE"
+    ),
+    sa.CheckConstraint(
+        "(number IS NULL) <> (lead_id IS NULL)", name="ck_do_not_call_number_or_lead"
+    ),
+    sa.CheckConstraint(
+        f"number IS NULL OR number ~ '{E164_PATTERN}'", name="ck_do_not_call_number_e164"
+    ),
+    sa.Index("ix_do_not_call_number", "number"),
+    sa.Index("ix_do_not_call_lead_id", "lead_id"),
+)
+
+# One row per dial a do-not-call entry stopped before any attempt existed: call_attempts stays
+# one row per Originate sent, so attempt counts, retry caps and answer rates are not diluted.
+blocked_dials = sa.Table(
+    "blocked_dials",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("campaign_id", sa.BigInteger, nullable=False),
+    sa.Column("lead_id", sa.BigInteger, nullable=False),
+    sa.Column("phone_id", sa.BigInteger, nullable=False),
+    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("entry_id", sa.BigInteger, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("node", sa.Text, nullable=False),
+    sa.Column("blocked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint("id", name="pk_blocked_dials"),
+    sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name="fk_blocked_dials_campaign_id"),
+    sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name="fk_blocked_dials_lead_id"),
+    sa.ForeignKeyConstraint(["phone_id"], ["lead_phones.id"], name="fk_blocked_dials_phone_id"),
+    sa.ForeignKeyConstraint(
+        ["entry_id"], ["do_not_call.id"], name="fk_blocked_dials_entry_id", ondelete="SET NULL"
+    ),
+    sa.Index("ix_blocked_dials_campaign_id_blocked_at", "campaign_id", "blocked_at"),
+    sa.Index("ix_blocked_dials_phone_id", "phone_id"),
 )

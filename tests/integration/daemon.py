@@ -165,6 +165,19 @@ class Dialer:
         self.process = None
         return code
 
+    def run_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a `dialerd` command against this dialer's config, as an admin would; the
+        caller checks its exit code and output (failures are part of what tests check)."""
+        config = self.write_config()
+        env = {**os.environ, "DIALERD_TEST_AMI_SECRET": self.lab.ami_secret}
+        return subprocess.run(
+            [str(DIALERD), *args, "-c", str(config)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+
     def log_text(self) -> str:
         return "\n".join(path.read_text(errors="replace") for path in self.runs)
 

@@ -176,18 +176,21 @@ async def test_reimport_merges_into_existing_leads(db_url: str, tmp_path: Path) 
     ]
 
 
+@pytest.mark.parametrize("ended", ["exhausted", "blocked"])
 async def test_a_new_number_revives_a_lead_whose_numbers_are_exhausted(
-    db_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path, ended: str
 ) -> None:
+    """Also when its number was blocked by a do-not-call entry (a lead entry still stops it)."""
     name = campaign()
     path = tmp_path / "leads.csv"
     path.write_text("external_id,phone\nA1,0501234567\n")
     await import_leads(db_url, name, path, "UA", now=NOW)
     connection = await asyncpg.connect(plain_dsn(db_url))
     await connection.execute(
-        "UPDATE phone_schedule SET state = 'exhausted' WHERE campaign_id ="
+        "UPDATE phone_schedule SET state = $2 WHERE campaign_id ="
         " (SELECT id FROM campaigns WHERE name = $1)",
         name,
+        ended,
     )
     await connection.close()
     path.write_text("external_id,phone\nA1,0671234567\n")
@@ -195,7 +198,7 @@ async def test_a_new_number_revives_a_lead_whose_numbers_are_exhausted(
     await import_leads(db_url, name, path, "UA", now=NOW)
 
     assert [(r[6], r[9], r[10]) for r in await leads_of(db_url, name)] == [
-        ("+380501234567", "exhausted", NOW),
+        ("+380501234567", ended, NOW),
         ("+380671234567", "scheduled", NOW),
     ]
 
