@@ -206,7 +206,8 @@ class CampaignRunner:
         if deferred:
             await self._defer(deferred)
         reserved = [p for p in phones if p.phone_id in planned]
-        async for phone in self._screen.admitted(self.campaign_id, reserved):
+        limits = self.campaign.limits.limits()
+        async for phone in self._screen.admitted(self.campaign_id, reserved, limits):
             await self.dial(phone, *planned.pop(phone.phone_id))
         for _, reservation in planned.values():  # blocked by do-not-call: no call, no caller ID
             if reservation is not None:
@@ -253,7 +254,7 @@ class CampaignRunner:
             created_at=now,
         )
         try:
-            await self._w.store.create_attempt(attempt)
+            await self._screen.write_attempt(attempt, self.campaign.limits.limits())
         except DialerdError as exc:
             self._log.warning("attempt_not_created", error=str(exc), phone_id=phone.phone_id)
             await self._release(phone, reservation)

@@ -18,6 +18,7 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from dialerd.errors import ConfigError, ConfigProblem
+from dialerd.limit_settings import LimitSettings
 from dialerd.window_settings import CallingWindowSettings
 from dialerd.yamlfile import locate, read_yaml, validation_problems
 
@@ -228,6 +229,7 @@ class Campaign(Strict):
     caller_ids: CallerIdSettings | None = None
     lease_s: Annotated[float, Field(ge=10, le=3600)] = 120.0
     calling_window: CallingWindowSettings | None = None  # None: no restriction by hour
+    limits: LimitSettings = LimitSettings()  # checked at dial time (dialerd.limits)
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:

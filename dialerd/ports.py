@@ -21,6 +21,7 @@ from dialerd.domain import (
     NextDial,
     OpenAttempt,
 )
+from dialerd.limits import AttemptHistory, Limits
 
 
 class Store(Protocol):
@@ -30,7 +31,13 @@ class Store(Protocol):
         self, campaign_id: int, node: str, limit: int, lease_s: float, now: datetime
     ) -> list[DuePhone]: ...
 
-    async def create_attempt(self, attempt: NewAttempt) -> None: ...
+    async def create_attempt(self, attempt: NewAttempt, recheck: Limits | None = None) -> None:
+        """Raises dialerd.limits.LimitReached when a number-scoped limit of `recheck` holds."""
+        ...
+
+    async def attempt_histories(
+        self, phones: Sequence[DuePhone], limits: Limits, now: datetime
+    ) -> list[AttemptHistory]: ...
 
     async def record_results(
         self, items: Sequence[tuple[AttemptResult, Sequence[NextDial]]]

@@ -15,6 +15,13 @@ again).
 * The calling window is checked for each phone with the very instant its attempt row will
   carry, so ``call_attempts.created_at`` is always inside the customer's window. A phone
   outside it goes back to ``scheduled`` at the instant the window opens.
+* Attempt limits (dialerd.limits) are checked with the do-not-call lists, one query per
+  batch, from ``call_attempts`` (every node's and campaign's attempts); a phone over a limit
+  goes back to ``scheduled`` at the earliest instant every limit allows, never dropped. Two
+  nodes may pass that check for one number at the same instant, so the limits another lead
+  can reach (scope number) are counted again under the number's lock in the transaction that
+  writes the attempt row, and a refused attempt is deferred the same way
+  (docs/decisions/0004-attempt-limits-rechecked-under-a-number-lock.md).
 """
 
 from __future__ import annotations
@@ -25,8 +32,9 @@ from datetime import datetime, timedelta
 import structlog
 
 from dialerd.config import Campaign
-from dialerd.domain import DncMatch, DuePhone
+from dialerd.domain import DncMatch, DuePhone, NewAttempt
 from dialerd.errors import DialerdError
+from dialerd.limits import NO_LIMITS, Deferral, LimitReached, Limits, check
 from dialerd.logs import mask_number
 from dialerd.ports import Clock, Store
 from dialerd.window_settings import CallingWindowSettings
@@ -37,6 +45,8 @@ log = structlog.get_logger("dialerd.screening")
 # A preferred window that never meets the campaign's hours: look again in a day (the campaign
 # may change) rather than drop the phone; the log says why it is not dialled.
 NEVER_OPENS_RETRY = timedelta(days=1)
+# A lifetime cap reached: look again in a day (a raised cap applies) rather than drop the phone.
+LIFETIME_RETRY = timedelta(days=1)
 # How old a do-not-call check may be when a phone is handed out for dialling.
 RECHECK_S = 0.5
 
@@ -62,13 +72,15 @@ class DialScreen:
         self._clock = clock
 
     async def admitted(
-        self, campaign_id: int, phones: Sequence[DuePhone]
+        self, campaign_id: int, phones: Sequence[DuePhone], limits: Limits = NO_LIMITS
     ) -> AsyncIterator[DuePhone]:
-        """The batch's phones no do-not-call entry applies to, each checked < RECHECK_S ago."""
+        """The batch's phones no do-not-call entry or attempt limit stops, each checked
+        < RECHECK_S ago."""
         pending = list(phones)
         while pending:
             checked_at = self._clock.monotonic()
             pending = await self.drop_blocked(campaign_id, pending, self._clock.now())
+            pending = await self.drop_limited(limits, pending, self._clock.now())
             while pending:
                 yield pending.pop(0)  # at least one per check: progress even on a slow query
                 if self._clock.monotonic() - checked_at >= RECHECK_S:
@@ -117,3 +129,40 @@ class DialScreen:
             return True
         log.info("dial_deferred", phone_id=phone.phone_id, until=until.isoformat())
         return True
+
+    async def drop_limited(
+        self, limits: Limits, phones: Sequence[DuePhone], now: datetime
+    ) -> list[DuePhone]:
+        """The phones every attempt limit allows now; the others are put back until allowed."""
+        if not phones or not limits.any:
+            return list(phones)
+        try:
+            found = await self._store.attempt_histories(phones, limits, now)
+        except DialerdError as exc:  # fail closed: the leases run out, the next claim checks
+            log.warning("limits_check_failed", error=str(exc), phones=len(phones))
+            return []
+        held = {h.phone_id: d for h in found if (d := check(limits, h, now)) is not None}
+        for phone_id, deferral in held.items():
+            await self._defer_limited(phone_id, deferral, now)
+        return [phone for phone in phones if phone.phone_id not in held]
+
+    async def write_attempt(self, attempt: NewAttempt, limits: Limits = NO_LIMITS) -> None:
+        """Store.create_attempt, with the number-scoped limits counted again under the
+        number's lock; a refused attempt's phone is put back until allowed (and re-raised)."""
+        recheck = limits if limits.number_scoped().any else None
+        try:
+            await self._store.create_attempt(attempt, recheck)
+        except LimitReached as exc:
+            await self._defer_limited(attempt.phone_id, exc.deferral, attempt.created_at)
+            raise
+
+    async def _defer_limited(self, phone_id: int, deferral: Deferral, now: datetime) -> None:
+        until = deferral.until or now + LIFETIME_RETRY
+        try:
+            await self._store.defer_phones(self._node, [phone_id], until)
+        except DialerdError as exc:  # not dialled anyway; the lease runs out
+            log.warning("dial_deferral_failed", error=str(exc), phone_id=phone_id)
+            return
+        log.info(
+            "dial_deferred", phone_id=phone_id, until=until.isoformat(), reason=deferral.reason
+        )

@@ -9,6 +9,9 @@ error sits on tells the caller what to do::
     ├── StorageConfigError        fatal: bad credentials, missing database, no privilege
     ├── SchemaNotAtHead           fatal: the database needs `dialerd migrate`
     └── LeaseLost                 the phone is not leased by this node: it must not be dialled
+
+``PgStore.create_attempt`` also raises ``dialerd.limits.LimitReached``: not a storage failure
+but the port's refusal of a dial over an attempt limit (the caller defers the phone).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from dialerd.domain import (
     PhoneState,
     PhoneType,
 )
+from dialerd.limits import AttemptHistory, LimitReached, Limits
 from dialerd.storage.connect import make_engine
 from dialerd.storage.dialing_sql import (
     APPLY_NEXT_DIAL,
@@ -50,6 +51,7 @@ from dialerd.storage.dnc_sql import (
     START_NEXT_PHONE,
 )
 from dialerd.storage.errors import LeaseLost, SchemaNotAtHead, translate_errors
+from dialerd.storage.limits_sql import histories, recheck_number
 from dialerd.storage.schema import check_at_head
 from dialerd.storage.tables import call_attempts, campaigns, phone_schedule
 
@@ -128,10 +130,12 @@ class PgStore:
             rows = await connection.execute(DUE_DETAILS, {"phone_ids": claimed})
             return [_due_phone(row) for row in rows.mappings()]
 
-    async def create_attempt(self, attempt: NewAttempt) -> None:
+    async def create_attempt(self, attempt: NewAttempt, recheck: Limits | None = None) -> None:
         """Write the attempt and mark its phone dialling; call before sending the Originate.
 
-        Raises :class:`LeaseLost` (and writes nothing) unless ``attempt.node`` holds the lease.
+        Raises :class:`LeaseLost` (and writes nothing) unless ``attempt.node`` holds the lease,
+        and :class:`LimitReached` (nor) when a limit of ``recheck`` that other leads can reach
+        (scope number) holds, counted under the number's lock with every committed attempt.
         """
         start_dialing = (
             sa.update(phone_schedule)
@@ -146,6 +150,9 @@ class PgStore:
         async with self.transaction("writing a call attempt") as connection:
             if (await connection.execute(start_dialing)).first() is None:
                 raise LeaseLost(attempt.phone_id, attempt.node)
+            refused = await recheck_number(connection, attempt, recheck) if recheck else None
+            if refused is not None:
+                raise LimitReached(attempt.phone_id, refused)
             await connection.execute(sa.insert(call_attempts).values(_attempt_row(attempt)))
 
     async def mark_originated(self, attempt_id: uuid.UUID, at: datetime) -> None:
@@ -237,6 +244,15 @@ class PgStore:
         async with self.transaction("reading the abandon window") as connection:
             connected, abandoned = (await connection.execute(statement)).one()
             return int(connected), int(abandoned)
+
+    async def attempt_histories(
+        self, phones: Sequence[DuePhone], limits: Limits, now: datetime
+    ) -> list[AttemptHistory]:
+        """What the limits need to know of each claimed phone's past: one query per batch."""
+        if not phones:
+            return []
+        async with self.transaction("reading attempt histories") as connection:
+            return await histories(connection, phones, limits, now)
 
     async def do_not_call_matches(
         self, campaign_id: int, phones: Sequence[DuePhone], now: datetime

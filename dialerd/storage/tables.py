@@ -216,6 +216,9 @@ sa.Index(
     "ix_call_attempts_caller_id_created_at", call_attempts.c.caller_id, call_attempts.c.created_at
 )
 
+# The attempt limits of scope number count a number's attempts across every campaign (0004).
+sa.Index("ix_call_attempts_number_created_at", call_attempts.c.number, call_attempts.c.created_at)
+
 # A do-not-call entry names a number or a lead, on the global list (campaign_id null) or on one
 # campaign's list; it applies until expires_at (never, when null).
 do_not_call = sa.Table(
