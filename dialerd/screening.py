@@ -144,7 +144,8 @@ class DialScreen:
         held = {h.phone_id: d for h in found if (d := check(limits, h, now)) is not None}
         for phone_id, deferral in held.items():
             await self._defer_limited(phone_id, deferral, now)
-        return [phone for phone in phones if phone.phone_id not in held]
+        allowed = {h.phone_id for h in found} - held.keys()  # no history read: not dialled
+        return [phone for phone in phones if phone.phone_id in allowed]
 
     async def write_attempt(self, attempt: NewAttempt, limits: Limits = NO_LIMITS) -> None:
         """Store.create_attempt, with the number-scoped limits counted again under the

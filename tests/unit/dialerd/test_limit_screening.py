@@ -86,6 +86,13 @@ async def test_without_limits_no_history_is_read_and_a_failed_read_dials_nobody(
     assert [p async for p in screen_over(store).admitted(1, [phone(1)], TWO_AN_HOUR)] == []
 
 
+async def test_a_phone_whose_history_did_not_come_back_is_not_dialled() -> None:
+    store = FakeStore([AttemptHistory(2)])
+    kept = [p async for p in screen_over(store).admitted(1, [phone(1), phone(2)], TWO_AN_HOUR)]
+    assert kept == [phone(2)]
+    assert store.deferred == []
+
+
 async def test_the_attempt_is_written_with_the_number_limits_to_recheck() -> None:
     store = FakeStore([])
     await screen_over(store).write_attempt(attempt(1), TWO_AN_HOUR)
