@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypeVar
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.window_settings import CallingWindowSettings
@@ -25,6 +34,27 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
 M = TypeVar("M", bound="BaseModel")
+
+
+def _e164(number: str) -> str:
+    try:
+        valid = re.fullmatch(E164_PATTERN, number) is not None and phonenumbers.is_valid_number(
+            phonenumbers.parse(number, None)
+        )
+    except phonenumbers.NumberParseException:
+        valid = False
+    if not valid:
+        raise ValueError(
+            f"{number!r} is not a valid phone number: write it in E.164 form, "
+            "+ country code and number, e.g. +442079460000"
+        )
+    return number
+
+
+# The schema keeps the pattern, so an editor flags the obvious cases; phonenumbers does the rest.
+E164 = Annotated[
+    str, AfterValidator(_e164), WithJsonSchema({"type": "string", "pattern": E164_PATTERN})
+]
 
 
 class Strict(BaseModel):
@@ -92,7 +122,7 @@ class MainConfig(Strict):
 class DialSettings(Strict):
     trunk: str = Field(description="dial string template; {number} is the E.164 number")
     ring_timeout_s: Annotated[float, Field(ge=15, le=120)] = 25.0
-    caller_id: Annotated[str | None, Field(pattern=E164_PATTERN)] = None
+    caller_id: E164 | None = None
     caller_name: Annotated[str | None, Field(max_length=40)] = None
     server: str | None = None
 
@@ -138,7 +168,7 @@ class LineSettings(Strict):
 class PoolNumberSettings(Strict):
     """One of the business's own numbers: it must ring back to the business."""
 
-    number: Annotated[str, Field(pattern=E164_PATTERN)]
+    number: E164
     per_day: Annotated[int, Field(ge=1)] = 100
     per_hour: Annotated[int | None, Field(ge=1)] = None
     per_minute: Annotated[int, Field(ge=1)] = 10
@@ -147,16 +177,6 @@ class PoolNumberSettings(Strict):
     tags: list[str] = []
     operator: str | None = None  # overrides what the prefix table and phonenumbers say
     region: str | None = None
-
-    @model_validator(mode="after")
-    def _valid_number(self) -> Self:
-        try:
-            valid = phonenumbers.is_valid_number(phonenumbers.parse(self.number, None))
-        except phonenumbers.NumberParseException:
-            valid = False
-        if not valid:
-            raise ValueError(f"{self.number} is not a valid phone number")
-        return self
 
 
 class PrefixSettings(Strict):

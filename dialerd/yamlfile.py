@@ -59,10 +59,26 @@ def _loader() -> YAML:
     return yaml
 
 
+# ruamel.yaml's words for the mistakes people make, and what to tell them instead.
+_SYNTAX_HINTS = {
+    "expected <block end>": (
+        "bad indentation: this line does not line up with the lines above it "
+        "(keys of one mapping start in the same column; indent with spaces)"
+    ),
+    "that cannot start any token": "a tab character: YAML indents with spaces only",
+    "mapping values are not allowed here": (
+        "unexpected ':' (check the indentation, or quote a value that contains ': ')"
+    ),
+}
+
+
 def _yaml_problem(path: Path, exc: MarkedYAMLError) -> ConfigProblem:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
     problem = exc.problem or "invalid YAML"
+    hint = next((text for words, text in _SYNTAX_HINTS.items() if words in problem), None)
+    if hint is not None:
+        return ConfigProblem(str(path), line, column, "", hint)
     if "duplicate key" in problem:
         problem = problem.split(" with value")[0] + ": each key may appear only once"
     context = f" ({exc.context})" if exc.context and "duplicate" not in problem else ""
@@ -108,15 +124,31 @@ def validation_problems(
 
 def _message(item: Any) -> str:
     kind, value = item["type"], item.get("input")
-    if kind == "extra_forbidden":
-        return "unknown key (check the spelling; see docs/campaigns.md)"
-    if kind == "missing":
-        return "required key is missing"
+    if kind in _FIXED_MESSAGES:
+        return _FIXED_MESSAGES[kind]
     if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"expected text, got the number {value}: put it in quotes to keep leading 0 and +"
+        return (
+            f"expected text, got the number {_as_written(value)}: put it in quotes "
+            "(unquoted digits are a number to YAML, which drops a leading 0 or +)"
+        )
     if kind == "bool_type":
         return f"expected true or false, got {value!r} (YAML 1.2: yes/no/on/off are text)"
+    if kind in _EXPECTED and not isinstance(value, dict | list):
+        return f"expected {_EXPECTED[kind]}, got {value!r}"
     message: str = item["msg"]
-    if message.startswith("Value error, "):
-        message = message.removeprefix("Value error, ")
-    return message
+    if kind == "string_pattern_mismatch":
+        return f"{value!r}: does not match {item['ctx']['pattern']}"
+    return message.removeprefix("Value error, ")
+
+
+_FIXED_MESSAGES = {
+    "extra_forbidden": "unknown key (check the spelling; see docs/campaigns.md)",
+    "missing": "required key is missing",
+}
+_EXPECTED = {"int_type": "a whole number", "float_type": "a number"}
+
+
+def _as_written(number: float) -> str:
+    """`0441234567` as the file has it (ruamel.yaml keeps the width), not 441234567."""
+    width = getattr(number, "_width", None)
+    return f"{number:0{width}d}" if isinstance(number, int) and width else str(number)
