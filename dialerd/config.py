@@ -12,7 +12,7 @@ import os
 import re
 import socket
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Literal, Self, TypeVar
 
 import phonenumbers
 from pydantic import (
@@ -28,7 +28,7 @@ from pydantic import (
 
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.window_settings import CallingWindowSettings
-from dialerd.yamlfile import locate, read_yaml, validation_problems
+from dialerd.yamlfile import Source, read_merged, validation_problems
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -261,48 +261,51 @@ class Campaign(Strict):
 
 
 def load_main_config(path: Path) -> MainConfig:
-    document = read_yaml(path)
-    config = _validate(MainConfig, path, document)
-    _check_secrets(path, document, config)
+    """`path` with `conf.d/*.yaml` beside it laid over it, in order of their names."""
+    source = read_merged(path, sorted((path.parent / "conf.d").glob("*.yaml")))
+    config = _validate(MainConfig, source)
+    _check_secrets(source, config)
     return config
 
 
-def _validate(model: type[M], path: Path, document: Any) -> M:
-    if not isinstance(document, dict):
-        raise ConfigError([ConfigProblem(str(path), 1, 1, "", "expected a mapping of keys")])
+def _validate(model: type[M], source: Source) -> M:
+    if not isinstance(source.data, dict):
+        raise ConfigError([ConfigProblem(str(source.path), 1, 1, "", "expected a mapping of keys")])
     try:
-        return model.model_validate(document)
+        return model.model_validate(source.data)
     except ValidationError as exc:
-        raise ConfigError(validation_problems(path, document, exc)) from exc
+        raise ConfigError(validation_problems(source, exc)) from exc
 
 
-def _check_secrets(path: Path, document: Any, config: MainConfig) -> None:
+def _check_secrets(source: Source, config: MainConfig) -> None:
     sources: list[tuple[list[str | int], SecretSource]] = [(["database"], config.database)]
     sources += [(["asterisk", i], server) for i, server in enumerate(config.asterisk)]
     if config.redis is not None:
         sources.append((["redis"], config.redis))
     problems = []
-    for loc, source in sources:
+    for loc, secret in sources:
         try:
-            source.reveal()
-        except (OSError, KeyError, IndexError) as exc:
-            line, col = locate(document, loc)
-            where = ".".join(map(str, loc))
-            problems.append(
-                ConfigProblem(str(path), line, col, where, f"cannot read secret: {exc}")
-            )
+            secret.reveal()
+        except (OSError, KeyError, IndexError) as exc:  # only a file or a variable can fail
+            key = [*loc, "secret_file" if secret.secret_file is not None else "secret_env"]
+            file, line, col = source.where(key)
+            where = ".".join(map(str, key))
+            problems.append(ConfigProblem(file, line, col, where, f"cannot read secret: {exc}"))
     if problems:
         raise ConfigError(problems)
 
 
 def load_campaigns(directory: Path) -> dict[str, Campaign]:
-    """Every `*.yaml` campaign in `directory`; all problems of all files reported together."""
+    """Every `*.yaml` campaign in `directory`, each with its `conf.d/<same name>.yaml` laid
+    over it; all problems of all files reported together."""
     campaigns: dict[str, Campaign] = {}
     origin: dict[str, Path] = {}
-    problems: list[ConfigProblem] = []
+    problems = _orphan_overrides(directory)
     for path in sorted(directory.glob("*.yaml")):
+        override = directory / "conf.d" / path.name
+        overrides = [override] if override.is_file() else []
         try:
-            campaign = _validate(Campaign, path, read_yaml(path))
+            campaign = _validate(Campaign, read_merged(path, overrides))
         except ConfigError as exc:
             problems.extend(exc.problems)
             continue
@@ -321,3 +324,18 @@ def load_campaigns(directory: Path) -> dict[str, Campaign]:
     if problems:
         raise ConfigError(problems)
     return campaigns
+
+
+def _orphan_overrides(directory: Path) -> list[ConfigProblem]:
+    """An override whose campaign file is gone would wait silently for a new one of that name."""
+    return [
+        ConfigProblem(
+            str(override),
+            0,
+            0,
+            "",
+            f"overrides {directory / override.name}, which does not exist: remove the override too",
+        )
+        for override in sorted((directory / "conf.d").glob("*.yaml"))
+        if not (directory / override.name).is_file()
+    ]
