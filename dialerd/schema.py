@@ -23,7 +23,10 @@ from pydantic import BaseModel
 
 from dialerd.config import Campaign, MainConfig
 
-DRAFT = "https://json-schema.org/draft/2020-12/schema"
+# Draft 7: what yaml-language-server (VS Code's YAML extension) implements. pydantic writes
+# 2020-12, but in these models only keywords draft 7 has too (`$defs` is reached by JSON
+# pointer either way); tests/unit/dialerd/test_schema.py keeps it so.
+DRAFT = "http://json-schema.org/draft-07/schema#"
 SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "dialerd.schema.json": (MainConfig, "dialerd.yaml, the main configuration of dialerd"),
     "campaign.schema.json": (Campaign, "a dialerd campaign file (docs/campaigns.md)"),

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
+from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 
 from dialerd.schema import main, stale
@@ -20,10 +20,10 @@ SCHEMA_DIR = ROOT / "config" / "schema"
 EXAMPLES = ROOT / "config" / "examples"
 
 
-def validator(name: str) -> Draft202012Validator:
+def validator(name: str) -> Draft7Validator:
     schema = json.loads((SCHEMA_DIR / name).read_text())
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
 
 
 def as_editor_sees(path: Path) -> Any:
@@ -39,6 +39,38 @@ def errors(name: str, document: Any) -> list[tuple[str, str]]:
 
 def test_the_committed_schemas_are_what_the_models_generate() -> None:
     assert stale(SCHEMA_DIR) == [], "run: python -m dialerd.schema --write config/schema"
+
+
+DRAFT_7_KEYWORDS = {
+    *("$schema", "$ref", "$defs", "title", "description", "default", "type", "enum", "format"),
+    *("properties", "patternProperties", "additionalProperties", "required", "minProperties"),
+    *("items", "minItems", "maxItems", "anyOf", "pattern", "minLength", "maxLength"),
+    *("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "writeOnly"),
+}
+NAMES_NOT_KEYWORDS = {"properties", "patternProperties", "$defs"}  # their keys are names
+VALUES_NOT_SCHEMAS = {"default", "enum", "required"}
+
+
+def keywords(schema: Any) -> set[str]:
+    if isinstance(schema, list):
+        return set().union(*map(keywords, schema))
+    if not isinstance(schema, dict):
+        return set()
+    found = set(schema)
+    for key, value in schema.items():
+        if key in NAMES_NOT_KEYWORDS:
+            found |= set().union(*map(keywords, value.values()))
+        elif key not in VALUES_NOT_SCHEMAS:
+            found |= keywords(value)
+    return found
+
+
+@pytest.mark.parametrize("name", ["campaign.schema.json", "dialerd.schema.json"])
+def test_the_schemas_use_only_keywords_an_editor_knows(name: str) -> None:
+    """yaml-language-server implements draft 7: a newer keyword would be silently ignored."""
+    schema = json.loads((SCHEMA_DIR / name).read_text())
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    assert keywords(schema) - DRAFT_7_KEYWORDS == set()
 
 
 def test_a_changed_schema_file_is_found_stale(tmp_path: Path) -> None:
