@@ -136,7 +136,9 @@ def read_merged(path: Path, overrides: Sequence[Path]) -> Source:
     return source
 
 
-def _merge(source: Source, base: CommentedMap, over: CommentedMap, file: Path, at: Loc) -> Any:
+def _merge(
+    source: Source, base: CommentedMap, over: CommentedMap, file: Path, at: Loc
+) -> CommentedMap:
     merged = CommentedMap()
     merged.lc.line, merged.lc.col = base.lc.line, base.lc.col
     for key, value in base.items():

@@ -174,3 +174,19 @@ def test_a_campaign_override_error_and_an_orphan_override_are_reported(tmp_path:
         f"{campaigns}/conf.d/sales.yaml:2:1: enabled: expected true or false, got 'no'"
         " (YAML 1.2: yes/no/on/off are text)",
     ]
+
+
+def test_a_rule_the_override_breaks_names_both_campaign_files(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "sales.yaml": CAMPAIGN,
+            "conf.d/sales.yaml": 'caller_ids:\n  numbers: [{number: "+442079460001"}]\n',
+        },
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_campaigns(tmp_path)
+    assert [str(problem) for problem in raised.value.problems] == [
+        f"{tmp_path}/sales.yaml:1:1: give dial.caller_id or a caller_ids pool, not both"
+        f" (merged from {tmp_path}/sales.yaml, {tmp_path}/conf.d/sales.yaml)"
+    ]
