@@ -20,7 +20,13 @@ from caller_id_pool import CallerIdError, NumberState
 from dialerd import caller_id_admin, dnc_cli, logs
 from dialerd.app import Daemon
 from dialerd.app import database_url as build_url
-from dialerd.config import Campaign, MainConfig, load_campaigns, load_main_config
+from dialerd.config import (
+    Campaign,
+    MainConfig,
+    load_campaigns,
+    load_main_config,
+    main_overrides,
+)
 from dialerd.errors import ConfigError, DialerdError, Fatal, Unavailable
 from dialerd.leads_import import import_leads
 from dialerd.schema import main as schema_main
@@ -149,7 +155,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
     campaigns = load_campaigns(args.config.parent / config.campaigns_dir)
-    print(f"{args.config}: ok; campaigns: {', '.join(sorted(campaigns)) or 'none'}")
+    overrides = "".join(f" + {path}" for path in main_overrides(args.config))
+    print(f"{args.config}{overrides}: ok; campaigns: {', '.join(sorted(campaigns)) or 'none'}")
     return 0
 
 

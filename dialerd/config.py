@@ -260,9 +260,14 @@ class Campaign(Strict):
         return self
 
 
+def main_overrides(path: Path) -> list[Path]:
+    """The `conf.d/*.yaml` files beside `path`, in the order they are laid over it."""
+    return sorted((path.parent / "conf.d").glob("*.yaml"))
+
+
 def load_main_config(path: Path) -> MainConfig:
-    """`path` with `conf.d/*.yaml` beside it laid over it, in order of their names."""
-    source = read_merged(path, sorted((path.parent / "conf.d").glob("*.yaml")))
+    """`path` with its `main_overrides` laid over it."""
+    source = read_merged(path, main_overrides(path))
     config = _validate(MainConfig, source)
     _check_secrets(source, config)
     return config

@@ -3,6 +3,8 @@ a mistake reported in the file, line and column where it is written, not in the 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -190,3 +192,21 @@ def test_a_rule_the_override_breaks_names_both_campaign_files(tmp_path: Path) ->
         f"{tmp_path}/sales.yaml:1:1: give dial.caller_id or a caller_ids pool, not both"
         f" (merged from {tmp_path}/sales.yaml, {tmp_path}/conf.d/sales.yaml)"
     ]
+
+
+def test_check_config_names_the_overrides_it_applied(tmp_path: Path) -> None:
+    (tmp_path / "password").write_text("s3cret\n")
+    main = write(
+        tmp_path,
+        {
+            "dialerd.yaml": MAIN,
+            "conf.d/50-secrets.yaml": f"database:\n  secret_file: {tmp_path}/password\n",
+            "campaigns/sales.yaml": CAMPAIGN,
+        },
+    )
+    command = [sys.executable, "-m", "dialerd.cli", "check-config", "-c", str(main)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    assert (done.returncode, done.stdout) == (
+        0,
+        f"{main} + {tmp_path}/conf.d/50-secrets.yaml: ok; campaigns: sales\n",
+    )
