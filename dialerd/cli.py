@@ -20,9 +20,16 @@ from caller_id_pool import CallerIdError, NumberState
 from dialerd import caller_id_admin, dnc_cli, logs
 from dialerd.app import Daemon
 from dialerd.app import database_url as build_url
-from dialerd.config import Campaign, MainConfig, load_campaigns, load_main_config
+from dialerd.config import (
+    Campaign,
+    MainConfig,
+    load_campaigns,
+    load_main_config,
+    main_overrides,
+)
 from dialerd.errors import ConfigError, DialerdError, Fatal, Unavailable
 from dialerd.leads_import import import_leads
+from dialerd.schema import main as schema_main
 from dialerd.sdnotify import Notifier
 from dialerd.storage import StorageError, migrate
 from pacing.sim.cli import main as simulate_main
@@ -37,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["simulate"]:  # the simulator (pacing.sim.cli) runs the daemon's pacing code
         return simulate_main(argv[1:])
+    if argv[:1] == ["schema"]:  # needs no -c: it describes the files, it reads none
+        return schema_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     logs.configure("warning", stream=sys.stderr)  # `run` sets its own level and stdout
@@ -80,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     _caller_id_commands(commands)
     # `simulate` is handed to the simulator's own parser as it is (see main)
     commands.add_parser("simulate", help="try pacing settings on a simulated shift", add_help=False)
+    commands.add_parser("schema", help="JSON schemas of the YAML files", add_help=False)
 
     dnc = commands.add_parser("dnc", help="do-not-call lists").add_subparsers(required=True)
     dnc_cli.add_commands(lambda name, text, handler: _command(dnc, name, text, handler))
@@ -145,7 +155,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
     campaigns = load_campaigns(args.config.parent / config.campaigns_dir)
-    print(f"{args.config}: ok; campaigns: {', '.join(sorted(campaigns)) or 'none'}")
+    overrides = "".join(f" + {path}" for path in main_overrides(args.config))
+    print(f"{args.config}{overrides}: ok; campaigns: {', '.join(sorted(campaigns)) or 'none'}")
     return 0
 
 

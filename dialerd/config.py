@@ -12,20 +12,50 @@ import os
 import re
 import socket
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Literal, Self, TypeVar
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.limit_settings import LimitSettings
 from dialerd.window_settings import CallingWindowSettings
-from dialerd.yamlfile import locate, read_yaml, validation_problems
+from dialerd.yamlfile import Source, read_merged, validation_problems
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
 M = TypeVar("M", bound="BaseModel")
+
+
+def _e164(number: str) -> str:
+    try:
+        valid = re.fullmatch(E164_PATTERN, number) is not None and phonenumbers.is_valid_number(
+            phonenumbers.parse(number, None)
+        )
+    except phonenumbers.NumberParseException:
+        valid = False
+    if not valid:
+        raise ValueError(
+            f"{number!r} is not a valid phone number: write it in E.164 form, "
+            "+ country code and number, e.g. +442079460000"
+        )
+    return number
+
+
+# The schema keeps the pattern, so an editor flags the obvious cases; phonenumbers does the rest.
+E164 = Annotated[
+    str, AfterValidator(_e164), WithJsonSchema({"type": "string", "pattern": E164_PATTERN})
+]
 
 
 class Strict(BaseModel):
@@ -93,7 +123,7 @@ class MainConfig(Strict):
 class DialSettings(Strict):
     trunk: str = Field(description="dial string template; {number} is the E.164 number")
     ring_timeout_s: Annotated[float, Field(ge=15, le=120)] = 25.0
-    caller_id: Annotated[str | None, Field(pattern=E164_PATTERN)] = None
+    caller_id: E164 | None = None
     caller_name: Annotated[str | None, Field(max_length=40)] = None
     server: str | None = None
 
@@ -139,7 +169,7 @@ class LineSettings(Strict):
 class PoolNumberSettings(Strict):
     """One of the business's own numbers: it must ring back to the business."""
 
-    number: Annotated[str, Field(pattern=E164_PATTERN)]
+    number: E164
     per_day: Annotated[int, Field(ge=1)] = 100
     per_hour: Annotated[int | None, Field(ge=1)] = None
     per_minute: Annotated[int, Field(ge=1)] = 10
@@ -148,16 +178,6 @@ class PoolNumberSettings(Strict):
     tags: list[str] = []
     operator: str | None = None  # overrides what the prefix table and phonenumbers say
     region: str | None = None
-
-    @model_validator(mode="after")
-    def _valid_number(self) -> Self:
-        try:
-            valid = phonenumbers.is_valid_number(phonenumbers.parse(self.number, None))
-        except phonenumbers.NumberParseException:
-            valid = False
-        if not valid:
-            raise ValueError(f"{self.number} is not a valid phone number")
-        return self
 
 
 class PrefixSettings(Strict):
@@ -242,49 +262,57 @@ class Campaign(Strict):
         return self
 
 
+def main_overrides(path: Path) -> list[Path]:
+    """The `conf.d/*.yaml` files beside `path`, in the order they are laid over it."""
+    return sorted((path.parent / "conf.d").glob("*.yaml"))
+
+
 def load_main_config(path: Path) -> MainConfig:
-    document = read_yaml(path)
-    config = _validate(MainConfig, path, document)
-    _check_secrets(path, document, config)
+    """`path` with its `main_overrides` laid over it."""
+    source = read_merged(path, main_overrides(path))
+    config = _validate(MainConfig, source)
+    _check_secrets(source, config)
     return config
 
 
-def _validate(model: type[M], path: Path, document: Any) -> M:
-    if not isinstance(document, dict):
-        raise ConfigError([ConfigProblem(str(path), 1, 1, "", "expected a mapping of keys")])
+def _validate(model: type[M], source: Source) -> M:
+    if not isinstance(source.data, dict):
+        raise ConfigError([ConfigProblem(str(source.path), 1, 1, "", "expected a mapping of keys")])
     try:
-        return model.model_validate(document)
+        return model.model_validate(source.data)
     except ValidationError as exc:
-        raise ConfigError(validation_problems(path, document, exc)) from exc
+        raise ConfigError(validation_problems(source, exc)) from exc
 
 
-def _check_secrets(path: Path, document: Any, config: MainConfig) -> None:
+def _check_secrets(source: Source, config: MainConfig) -> None:
     sources: list[tuple[list[str | int], SecretSource]] = [(["database"], config.database)]
     sources += [(["asterisk", i], server) for i, server in enumerate(config.asterisk)]
     if config.redis is not None:
         sources.append((["redis"], config.redis))
     problems = []
-    for loc, source in sources:
+    for loc, secret in sources:
         try:
-            source.reveal()
-        except (OSError, KeyError, IndexError) as exc:
-            line, col = locate(document, loc)
-            where = ".".join(map(str, loc))
-            problems.append(
-                ConfigProblem(str(path), line, col, where, f"cannot read secret: {exc}")
-            )
+            secret.reveal()
+        except (OSError, KeyError, IndexError) as exc:  # only a file or a variable can fail
+            key = [*loc, "secret_file" if secret.secret_file is not None else "secret_env"]
+            file, line, col = source.where(key)
+            where = ".".join(map(str, key))
+            problems.append(ConfigProblem(file, line, col, where, f"cannot read secret: {exc}"))
     if problems:
         raise ConfigError(problems)
 
 
 def load_campaigns(directory: Path) -> dict[str, Campaign]:
-    """Every `*.yaml` campaign in `directory`; all problems of all files reported together."""
+    """Every `*.yaml` campaign in `directory`, each with its `conf.d/<same name>.yaml` laid
+    over it; all problems of all files reported together."""
     campaigns: dict[str, Campaign] = {}
     origin: dict[str, Path] = {}
-    problems: list[ConfigProblem] = []
+    problems = _orphan_overrides(directory)
     for path in sorted(directory.glob("*.yaml")):
+        override = directory / "conf.d" / path.name
+        overrides = [override] if override.is_file() else []
         try:
-            campaign = _validate(Campaign, path, read_yaml(path))
+            campaign = _validate(Campaign, read_merged(path, overrides))
         except ConfigError as exc:
             problems.extend(exc.problems)
             continue
@@ -303,3 +331,18 @@ def load_campaigns(directory: Path) -> dict[str, Campaign]:
     if problems:
         raise ConfigError(problems)
     return campaigns
+
+
+def _orphan_overrides(directory: Path) -> list[ConfigProblem]:
+    """An override whose campaign file is gone would wait silently for a new one of that name."""
+    return [
+        ConfigProblem(
+            str(override),
+            0,
+            0,
+            "",
+            f"overrides {directory / override.name}, which does not exist: remove the override too",
+        )
+        for override in sorted((directory / "conf.d").glob("*.yaml"))
+        if not (directory / override.name).is_file()
+    ]

@@ -13,7 +13,15 @@ from datetime import date
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from dialerd.windows import CallingWindow, Span, ZonePolicy
 
@@ -86,8 +94,17 @@ def _holiday(value: object) -> date:
     raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
 
 
-DayKey = Annotated[str, AfterValidator(_day_key)]
-DaySpans = Annotated[tuple[Span, ...], BeforeValidator(_spans)]
+# What the file holds, for the JSON schema; the validators above give the messages.
+_DAY = "(mon|tue|wed|thu|fri|sat|sun)"
+_SPAN_TEXT = {"type": "string", "pattern": r"^[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}$"}
+_DAY_SPANS_SCHEMA = {"anyOf": [_SPAN_TEXT, {"type": "array", "items": _SPAN_TEXT}]}
+
+DayKey = Annotated[
+    str,
+    AfterValidator(_day_key),
+    WithJsonSchema({"type": "string", "pattern": f"^{_DAY}(-{_DAY})?$"}),
+]
+DaySpans = Annotated[tuple[Span, ...], BeforeValidator(_spans), WithJsonSchema(_DAY_SPANS_SCHEMA)]
 Holiday = Annotated[date, BeforeValidator(_holiday)]
 ZoneName = Annotated[str, AfterValidator(_zone_name)]
 
@@ -97,7 +114,10 @@ class CallingWindowSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    hours: Annotated[dict[DayKey, DaySpans], Field(min_length=1)]
+    hours: Annotated[
+        dict[DayKey, DaySpans],
+        Field(min_length=1, json_schema_extra={"additionalProperties": False}),
+    ]
     holidays: list[Holiday] = []
     # Strict mode takes an enum only as its member; the file holds its text value.
     several_zones: Annotated[ZonePolicy, Field(strict=False)] = ZonePolicy.ALL

@@ -3,12 +3,17 @@
 YAML 1.2 keeps `0441234567` a string-looking scalar (it becomes an int, which the models
 reject with a "quote it" hint rather than silently reading octal), `NO` a string, and
 rejects duplicate keys. The round-trip loader keeps each key's line and column, which
-`locate` uses to point validation errors at the exact place in the file.
+`Source.where` uses to point validation errors at the exact place in the file.
+
+A document may be several files: `read_merged` lays overrides (`conf.d/*.yaml`) over a main
+file, mappings merged key by key, lists and scalars replaced, and remembers which file wrote
+each key, so a bad value is reported in the file where it is written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,28 +64,114 @@ def _loader() -> YAML:
     return yaml
 
 
+# ruamel.yaml's words for the mistakes people make, and what to tell them instead.
+_SYNTAX_HINTS = {
+    "expected <block end>": (
+        "bad indentation: this line does not line up with the lines above it "
+        "(keys of one mapping start in the same column; indent with spaces)"
+    ),
+    "that cannot start any token": "a tab character: YAML indents with spaces only",
+    "mapping values are not allowed here": (
+        "unexpected ':' (check the indentation, or quote a value that contains ': ')"
+    ),
+}
+
+
 def _yaml_problem(path: Path, exc: MarkedYAMLError) -> ConfigProblem:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
     problem = exc.problem or "invalid YAML"
+    hint = next((text for words, text in _SYNTAX_HINTS.items() if words in problem), None)
+    if hint is not None:
+        return ConfigProblem(str(path), line, column, "", hint)
     if "duplicate key" in problem:
         problem = problem.split(" with value")[0] + ": each key may appear only once"
     context = f" ({exc.context})" if exc.context and "duplicate" not in problem else ""
     return ConfigProblem(str(path), line, column, "", f"{problem}{context}")
 
 
-def locate(document: Any, loc: Sequence[str | int]) -> tuple[int, int]:
-    """1-based (line, column) of the deepest node of `loc` present in the document."""
-    node, position = document, (0, 0)
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class Source:
+    """A document read from `path`, with the keys that other files wrote over it."""
+
+    path: Path
+    data: Any
+    origins: dict[Loc, Path] = field(default_factory=dict)  # key path -> the file that set it
+    merged: dict[Loc, list[Path]] = field(default_factory=dict)  # mappings several files wrote
+
+    def where(self, loc: Sequence[str | int]) -> tuple[str, int, int]:
+        """(file, line, column) of the deepest key of `loc` present in the document."""
+        line, column, depth = locate(self.data, loc)
+        found = tuple(loc[:depth])
+        prefixes = (found[:n] for n in range(depth, 0, -1))
+        origin = next((self.origins[p] for p in prefixes if p in self.origins), self.path)
+        return str(origin), line, column
+
+    def writers(self, loc: Sequence[str | int]) -> list[Path]:
+        """The files a mapping at `loc` was merged from; [] when one file wrote it."""
+        return self.merged.get(tuple(loc), [])
+
+
+def read_merged(path: Path, overrides: Sequence[Path]) -> Source:
+    """`path` with each override laid over it in order; every file's YAML errors at once."""
+    documents, problems = [], []
+    for file in (path, *overrides):
+        try:
+            documents.append((file, read_yaml(file)))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    for file, document in documents[1:]:
+        if document is not None and not isinstance(document, CommentedMap):
+            problems.append(ConfigProblem(str(file), 1, 1, "", "expected a mapping of keys"))
+    if problems:
+        raise ConfigError(problems)
+    source = Source(path, documents[0][1])
+    for file, document in documents[1:]:
+        if isinstance(source.data, CommentedMap) and document is not None:
+            source.merged[()] = [*(source.writers(()) or [path]), file]
+            source.data = _merge(source, source.data, document, file, ())
+    return source
+
+
+def _merge(
+    source: Source, base: CommentedMap, over: CommentedMap, file: Path, at: Loc
+) -> CommentedMap:
+    merged = CommentedMap()
+    merged.lc.line, merged.lc.col = base.lc.line, base.lc.col
+    for key, value in base.items():
+        merged[key] = value
+        merged.lc.add_kv_line_col(key, base.lc.data[key])
+    for key, value in over.items():
+        loc = (*at, key)
+        if isinstance(merged.get(key), CommentedMap) and isinstance(value, CommentedMap):
+            first = source.merged.get(loc) or [Path(source.where(loc)[0])]
+            source.merged[loc] = [*first, file]
+            merged[key] = _merge(source, merged[key], value, file, loc)
+            continue  # the mapping keeps its first position; its new keys are the override's
+        for stale in [p for p in (*source.origins, *source.merged) if p[: len(loc)] == loc]:
+            source.origins.pop(stale, None)
+            source.merged.pop(stale, None)
+        merged[key] = value
+        merged.lc.add_kv_line_col(key, over.lc.data[key])
+        source.origins[loc] = file
+    return merged
+
+
+def locate(document: Any, loc: Sequence[str | int]) -> tuple[int, int, int]:
+    """1-based (line, column) of the deepest node of `loc` present, and how deep it is."""
+    node, position, depth = document, (0, 0), 0
     for key in loc:
         found = _child_position(node, key)
         if found is None:
             break
-        position = found
+        position, depth = found, depth + 1
         node = node[key]
     if position == (0, 0) and isinstance(document, CommentedMap):
         position = (document.lc.line + 1, document.lc.col + 1)
-    return position
+    return (*position, depth)
 
 
 def _child_position(node: Any, key: str | int) -> tuple[int, int] | None:
@@ -93,30 +184,47 @@ def _child_position(node: Any, key: str | int) -> tuple[int, int] | None:
     return None
 
 
-def validation_problems(
-    path: Path, document: Any, error: ValidationError, prefix: Sequence[str | int] = ()
-) -> list[ConfigProblem]:
-    """Each pydantic error as a ConfigProblem pointing at its key in the file."""
+def validation_problems(source: Source, error: ValidationError) -> list[ConfigProblem]:
+    """Each pydantic error as a ConfigProblem pointing at its key in the file that wrote it."""
     problems = []
     for item in error.errors(include_url=False):
-        loc = [*prefix, *item["loc"]]
-        line, column = locate(document, loc)
-        field = ".".join(str(part) for part in loc)
-        problems.append(ConfigProblem(str(path), line, column, field, _message(item)))
+        loc = item["loc"]
+        file, line, column = source.where(loc)
+        message = _message(item)
+        if writers := source.writers(loc):
+            message += f" (merged from {', '.join(map(str, writers))})"
+        field_name = ".".join(str(part) for part in loc)
+        problems.append(ConfigProblem(file, line, column, field_name, message))
     return problems
 
 
 def _message(item: Any) -> str:
     kind, value = item["type"], item.get("input")
-    if kind == "extra_forbidden":
-        return "unknown key (check the spelling; see docs/campaigns.md)"
-    if kind == "missing":
-        return "required key is missing"
+    if kind in _FIXED_MESSAGES:
+        return _FIXED_MESSAGES[kind]
     if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"expected text, got the number {value}: put it in quotes to keep leading 0 and +"
+        return (
+            f"expected text, got the number {_as_written(value)}: put it in quotes "
+            "(unquoted digits are a number to YAML, which drops a leading 0 or +)"
+        )
     if kind == "bool_type":
         return f"expected true or false, got {value!r} (YAML 1.2: yes/no/on/off are text)"
+    if kind in _EXPECTED and not isinstance(value, dict | list):
+        return f"expected {_EXPECTED[kind]}, got {value!r}"
     message: str = item["msg"]
-    if message.startswith("Value error, "):
-        message = message.removeprefix("Value error, ")
-    return message
+    if kind == "string_pattern_mismatch":
+        return f"{value!r}: does not match {item['ctx']['pattern']}"
+    return message.removeprefix("Value error, ")
+
+
+_FIXED_MESSAGES = {
+    "extra_forbidden": "unknown key (check the spelling; see docs/campaigns.md)",
+    "missing": "required key is missing",
+}
+_EXPECTED = {"int_type": "a whole number", "float_type": "a number"}
+
+
+def _as_written(number: float) -> str:
+    """`0441234567` as the file has it (ruamel.yaml keeps the width), not 441234567."""
+    width = getattr(number, "_width", None)
+    return f"{number:0{width}d}" if isinstance(number, int) and width else str(number)

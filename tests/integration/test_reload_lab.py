@@ -1,5 +1,5 @@
-"""SIGHUP against the running daemon: a campaign removed stops dialing, a broken file keeps
-the running configuration (and is counted), and the campaign put back dials again."""
+"""SIGHUP against the running daemon: a broken file keeps the running configuration (and is
+counted), a campaign removed stops dialing, and the campaign put back dials again."""
 
 from __future__ import annotations
 
@@ -49,6 +49,15 @@ async def test_reload_stops_keeps_and_resumes_a_campaign(
             pid = dialer.process.pid
             await wait_until(lambda: at_least(database, 20), timeout_s=60, interval_s=0.5)
             text = campaign.read_text()
+            campaign.write_text(text.replace("queue:", "queue: [broken"))
+            os.kill(pid, signal.SIGHUP)
+            await wait_until(
+                lambda: logged(dialer, "config_reload_rejected"), timeout_s=10, interval_s=0.2
+            )
+            failures = ("dialerd_config_reload_failures_total", frozenset())
+            assert scrape(dialer.metrics_port)[failures] == 1
+            kept = await attempts(database)  # the running configuration goes on dialing
+            await wait_until(lambda: at_least(database, kept + 20), timeout_s=60, interval_s=0.5)
             campaign.unlink()
             os.kill(pid, signal.SIGHUP)
             await wait_until(
@@ -58,15 +67,6 @@ async def test_reload_stops_keeps_and_resumes_a_campaign(
             stopped = await attempts(database)
             await asyncio.sleep(5)
             assert await attempts(database) == stopped, "a removed campaign kept dialing"
-            campaign.write_text(text.replace("queue:", "queue: [broken"))
-            os.kill(pid, signal.SIGHUP)
-            await wait_until(
-                lambda: logged(dialer, "config_reload_rejected"), timeout_s=10, interval_s=0.2
-            )
-            failures = scrape(dialer.metrics_port)[
-                ("dialerd_config_reload_failures_total", frozenset())
-            ]
-            assert failures == 1
             campaign.write_text(text)
             os.kill(pid, signal.SIGHUP)
             await wait_until(

@@ -68,7 +68,8 @@ caller_ids:
 """
     where = f"{tmp_path}/sales.yaml"
     assert problems(tmp_path, body) == [
-        f"{where}:9:7: caller_ids.numbers.1: +380001234567 is not a valid phone number",
+        f"{where}:9:8: caller_ids.numbers.1.number: '+380001234567' is not a valid phone number:"
+        " write it in E.164 form, + country code and number, e.g. +442079460000",
         f"{where}:10:33: caller_ids.numbers.2.per_day: Input should be greater than or equal to 1",
         f"{where}:11:22: caller_ids.prefer.1: Input should be 'operator', 'area_code', 'region',"
         " 'country' or 'any'",
