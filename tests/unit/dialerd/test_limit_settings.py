@@ -73,7 +73,7 @@ limits:
     assert problems == [
         f"{path}:6:3: limits.lifetime_per_lead: Input should be greater than or equal to 1",
         f"{path}:8:29: limits.rolling.0.scope: Input should be 'number' or 'lead'",
-        f"{path}:9:8: limits.rolling.1.calls: Input should be a valid integer",
+        f"{path}:9:8: limits.rolling.1.calls: expected a whole number, got '3'",
         f"{path}:10:3: limits.after_abandoned_h: Input should be greater than 0",
         f"{path}:11:3: limits.after_conversation: unknown key (check the spelling; see"
         " docs/campaigns.md)",
