@@ -2,7 +2,8 @@
 
 Two campaigns run in one daemon at the same time against the same simulated world: a
 predictive one on the lab's queue (10 agents) and a progressive 1:1 one on the second queue
-(10 agents added for the test). Short talk times give many calls in ten minutes. Agent
+(10 agents added for the test). Short talk times (2-6 s) give many calls in ten minutes,
+so the abandon rate is measured on hundreds of live answers. Agent
 occupancy (talk + wrap-up over agent time) and the abandon rate come from the queue_log
 Asterisk writes itself, never from dialerd's counters.
 """
@@ -30,7 +31,7 @@ WRAPUP_S = 2.0  # the lab queues' wrapuptime
 LEADS = 2500  # per campaign: more than ten minutes can use
 WORLD = {
     "LAB_ANSWER_PCT": "40", "LAB_BUSY_PCT": "15", "LAB_CONGESTION_PCT": "5",
-    "LAB_RING_MIN_S": "2", "LAB_RING_MAX_S": "6", "LAB_TALK_MIN_S": "5", "LAB_TALK_MAX_S": "15",
+    "LAB_RING_MIN_S": "2", "LAB_RING_MAX_S": "6", "LAB_TALK_MIN_S": "2", "LAB_TALK_MAX_S": "6",
     "LAB_BUSY_MIN_S": "1", "LAB_BUSY_MAX_S": "3",
 }  # fmt: skip
 
@@ -45,9 +46,9 @@ dial:
   ring_timeout_s: 15
   caller_id: "+442079460000"
 pacing:
-  abandon_target: 0.025
+  abandon_target: 0.015
   window: uk_24_hours
-  expected_talk_s: 10
+  expected_talk_s: 4
 lines: {{max_lines: 60, calls_per_second: 20}}
 retry:
   busy: {{delay_s: 3600, max_attempts: 1}}
@@ -154,7 +155,10 @@ async def test_predictive_keeps_agents_busier_than_progressive_within_the_abando
         f" abandoned {baseline.abandon_rate:.2%}"
     )
     print(report)  # the figures to record (pytest -s shows them)
-    assert ours.connected > 200, report  # enough calls for the comparison to mean something
+    # The campaign aims at 1.5 % so that the legal 3 % holds with room for chance: with ~650
+    # live answers, a pacer that really ran at 3 % would fail this about half the time (at
+    # 2 % it ran at 2.38 %, 16 of 673, too close to the limit for a test that must not flake).
+    assert ours.connected > 400, report  # enough calls for the rates to mean something
     assert ours.abandon_rate <= 0.03, report
     assert ours.occupancy(seconds) >= baseline.occupancy(seconds) + 0.10, report
 
