@@ -187,28 +187,17 @@ class PgStore:
 
     async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int:
         """Give back leased, not yet dialled phones (at shutdown); returns how many."""
-        if not phone_ids:
-            return 0
-        statement = (
-            sa.update(phone_schedule)
-            .where(
-                phone_schedule.c.phone_id.in_(list(phone_ids)),
-                phone_schedule.c.state == PhoneState.LEASED.value,
-                phone_schedule.c.leased_by == node,
-            )
-            .values(
-                state=PhoneState.SCHEDULED.value,
-                leased_by=None,
-                lease_until=None,
-                updated_at=sa.func.now(),
-            )
-        )
-        async with self.transaction("releasing leases") as connection:
-            return (await connection.execute(statement)).rowcount
+        return await self._give_back(node, phone_ids, "releasing leases")
 
     async def defer_phones(self, node: str, phone_ids: Sequence[int], until: datetime) -> int:
         """Give back leased phones to be dialled no sooner than ``until`` (their calling window
         opens then, or no caller ID is free now, for example); returns how many."""
+        return await self._give_back(node, phone_ids, "deferring phones", next_dial_at=until)
+
+    async def _give_back(
+        self, node: str, phone_ids: Sequence[int], doing: str, **values: object
+    ) -> int:
+        """Leased phones of ``node`` back to ``scheduled`` (with ``values`` set too)."""
         if not phone_ids:
             return 0
         statement = (
@@ -220,13 +209,13 @@ class PgStore:
             )
             .values(
                 state=PhoneState.SCHEDULED.value,
-                next_dial_at=until,
                 leased_by=None,
                 lease_until=None,
                 updated_at=sa.func.now(),
+                **values,
             )
         )
-        async with self.transaction("deferring phones") as connection:
+        async with self.transaction(doing) as connection:
             return (await connection.execute(statement)).rowcount
 
     async def abandon_window(self, campaign_id: int, since: datetime) -> tuple[int, int]:

@@ -5,8 +5,7 @@ Also the downgrade of revision 0003 with a blocked phone in the database.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import time, timedelta
 
 import pytest
@@ -18,26 +17,9 @@ from dialerd.storage import PgStore, downgrade, migrate
 from dialerd.storage.connect import make_engine
 from dialerd.storage.dnc import PgDncLists
 from dialerd.storage.tables import leads
-from dialerd.storage.testing import create_database, drop_database, throwaway_database
+from dialerd.storage.testing import throwaway_database
 from tests.integration.lab import Lab
 from tests.integration.test_storage import NODE_A, NODE_B, T0, new_campaign, schedule_row, seed_lead
-
-
-@pytest.fixture(scope="module")
-def db_url(lab: Lab) -> Iterator[str]:
-    url = asyncio.run(create_database(lab.database_url))
-    try:
-        asyncio.run(migrate(url))
-        yield url
-    finally:
-        asyncio.run(drop_database(url))
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[PgStore]:
-    pg = PgStore(db_url)
-    yield pg
-    await pg.close()
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -14,9 +12,9 @@ import pytest
 
 from dialerd import leads_import
 from dialerd.leads_import import ImportReport, LeadFileError, import_leads
-from dialerd.storage import SchemaNotAtHead, migrate
+from dialerd.storage import SchemaNotAtHead
 from dialerd.storage.connect import plain_dsn
-from dialerd.storage.testing import create_database, drop_database, throwaway_database
+from dialerd.storage.testing import throwaway_database
 from tests.integration.lab import Lab
 
 NOW = datetime(2025, 4, 1, 8, 0, tzinfo=UTC)
@@ -49,16 +47,6 @@ CSV_REPORT = ImportReport(
         (2, 'phone "0441234": not a valid number for region UA; kept the row\'s other numbers'),
     ),
 )
-
-
-@pytest.fixture(scope="module")
-def db_url(lab: Lab) -> Iterator[str]:
-    url = asyncio.run(create_database(lab.database_url))
-    try:
-        asyncio.run(migrate(url))
-        yield url
-    finally:
-        asyncio.run(drop_database(url))
 
 
 def campaign() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from dialerd.domain import AttemptResult, DuePhone, NextDial, Outcome, PhoneStat
 from dialerd.limits import LimitReached, Limits, RollingCap, Scope, check
 from dialerd.storage import PgStore, downgrade, migrate
 from dialerd.storage.connect import make_engine
-from dialerd.storage.testing import create_database, drop_database, throwaway_database
+from dialerd.storage.testing import throwaway_database
 from tests.integration.lab import Lab
 from tests.integration.test_storage import (
     NODE_A,
@@ -34,23 +33,6 @@ _numbers = itertools.count(447_700_100_000)
 # needs them) after the re-check has counted: every write counts before any can commit.
 HOLD = "SELECT id FROM lead_phones WHERE id = ANY(:ids) FOR UPDATE"
 TWO_AN_HOUR = Limits(rolling=(RollingCap(2, H, Scope.NUMBER),))
-
-
-@pytest.fixture(scope="module")
-def db_url(lab: Lab) -> Iterator[str]:
-    url = asyncio.run(create_database(lab.database_url))
-    try:
-        asyncio.run(migrate(url))
-        yield url
-    finally:
-        asyncio.run(drop_database(url))
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[PgStore]:
-    pg = PgStore(db_url)
-    yield pg
-    await pg.close()
 
 
 async def execute(url: str, sql: str, **params: object) -> None:

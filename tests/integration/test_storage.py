@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -34,7 +33,7 @@ from dialerd.storage import (
 )
 from dialerd.storage.connect import make_engine
 from dialerd.storage.tables import lead_phones, leads, metadata, phone_schedule
-from dialerd.storage.testing import create_database, drop_database, throwaway_database
+from dialerd.storage.testing import throwaway_database
 from tests.integration.lab import ROOT, Lab
 
 MIGRATIONS = ROOT / "migrations" / "versions"
@@ -43,24 +42,6 @@ T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 NODE_A = "node-a"
 NODE_B = "node-b"
 _numbers = itertools.count(380_501_000_000)
-
-
-@pytest.fixture(scope="module")
-def db_url(lab: Lab) -> Iterator[str]:
-    """One migrated database for the module; tests keep apart by using their own campaign."""
-    url = asyncio.run(create_database(lab.database_url))
-    try:
-        asyncio.run(migrate(url))
-        yield url
-    finally:
-        asyncio.run(drop_database(url))
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[PgStore]:
-    pg = PgStore(db_url)
-    yield pg
-    await pg.close()
 
 
 async def seed_lead(
