@@ -279,14 +279,27 @@ class Daemon:
         for runner in self.runners.values():
             runner.stopping = True
             runner.wake()
-        idle = asyncio.gather(*(r.idle.wait() for r in self.runners.values()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(idle, self.config.shutdown_grace_s)
+        await self._wait_for_calls(self.config.shutdown_grace_s)
         left = sum(r.live_calls for r in self.runners.values())
         if left:
             log.warning("calls_left_in_progress", calls=left)  # reconciled at the next start
         if not await writer.drain(timeout_s=60):
             log.error("outcomes_not_written", pending=writer.pending)
+
+    async def _wait_for_calls(self, grace_s: float) -> None:
+        """Until every call has ended or the grace is over; a call whose last event never
+        comes is settled as unknown meanwhile (the dial loops that do it have stopped)."""
+        deadline = self.clock.monotonic() + grace_s
+        runners = list(self.runners.values())
+        while any(r.live_calls for r in runners):
+            left_s = deadline - self.clock.monotonic()
+            if left_s <= 0:
+                return
+            for runner in runners:
+                runner.settle_overdue()
+            idle = asyncio.gather(*(r.idle.wait() for r in runners))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(idle, min(left_s, 1.0))
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()

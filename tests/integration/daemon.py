@@ -158,10 +158,19 @@ class Dialer:
                 cwd=ROOT,
             )
 
-    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 90) -> int:
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 150) -> int:
+        """Signal the daemon and wait as long as systemd would (TimeoutStopSec): the grace
+        for calls in progress, then up to 60 s for the outcome writer."""
         assert self.process is not None
         self.process.send_signal(sig)
-        code = self.process.wait(timeout=timeout_s)
+        try:
+            code = self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            tail = "\n".join(self.log_text().splitlines()[-60:])
+            message = f"dialerd did not stop within {timeout_s} s; log:\n{tail}"
+            raise AssertionError(message) from None
         self.process = None
         return code
 
