@@ -37,6 +37,7 @@ from dialerd.calltrack import (
 from dialerd.config import Campaign
 from dialerd.domain import AttemptResult, DuePhone, NewAttempt, OpenAttempt, Outcome, PhoneType
 from dialerd.errors import DialerdError
+from dialerd.logs import Repeats
 from dialerd.originate import originate_headers
 from dialerd.outcomes import OutcomeWriter
 from dialerd.pacer import Pacer, Situation, call_result, dial_result
@@ -99,6 +100,7 @@ class CampaignRunner:
         self.idle.set()
         self._log = log.bind(campaign=campaign.name)
         self._screen = DialScreen(wiring.store, wiring.node, wiring.clock)
+        self._repeats = Repeats(clock=wiring.clock.monotonic)
 
     # ---- the dial loop -------------------------------------------------------
 
@@ -171,7 +173,9 @@ class CampaignRunner:
             )
         except DialerdError as exc:
             self.last_decision = Decision(0, f"database unavailable: {exc}")
+            self._repeats.warning(self._log, "due_phones_unavailable", error=str(exc))
             return
+        self._repeats.clear("due_phones_unavailable")
         if not phones:
             self.last_decision = Decision(0, "no due leads")
             return
@@ -186,8 +190,9 @@ class CampaignRunner:
         try:
             connected, abandoned = await self._w.store.abandon_window(self.campaign_id, since)
         except DialerdError as exc:  # keep the last counts; the writer's lag is minutes at most
-            self._log.warning("abandon_window_unavailable", error=str(exc))
+            self._repeats.warning(self._log, "abandon_window_unavailable", error=str(exc))
             return
+        self._repeats.clear("abandon_window_unavailable")
         self.pacer.window_read(WindowCounts(connected, abandoned), now)
 
     async def dial_batch(self, phones: Sequence[DuePhone]) -> None:
@@ -225,7 +230,7 @@ class CampaignRunner:
         self.deferred += len(deferred)
         reason = deferred[0][1]
         self.last_decision = Decision(0, f"no caller ID available: {reason}")
-        self._log.info("dials_deferred", dials=len(deferred), reason=reason)
+        self._repeats.info(self._log, "dials_deferred", dials=len(deferred), reason=reason)
         pool = self.campaign.caller_ids
         until = self._w.clock.now() + timedelta(seconds=pool.defer_s if pool else 30.0)
         ids = [phone.phone_id for phone, _ in deferred]
@@ -310,8 +315,9 @@ class CampaignRunner:
         try:
             changes = await self.rotator.upkeep(self._w.clock.monotonic(), self._w.clock.now())
         except DialerdError as exc:
-            self._log.warning("caller_id_states_unavailable", error=str(exc))
+            self._repeats.warning(self._log, "caller_id_states_unavailable", error=str(exc))
             return
+        self._repeats.clear("caller_id_states_unavailable")
         for change in changes:
             self._log.warning(
                 change.event, number=change.number, reason=change.reason, by=change.actor

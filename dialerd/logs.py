@@ -1,51 +1,139 @@
 """Structured logs: JSON lines on stdout (journald keeps them), phone numbers masked.
 
 Event names are snake_case past tense (`call_ended`); context such as the campaign and
-the attempt id is bound by the caller. Any value under a key that holds a number
-(`number`, `phone`, `caller`) shows only its country code and last two digits.
+the attempt id is bound by the caller. Every E.164 number in a string value (a field of
+its own, an error message, a dial string) shows only its country code and last two
+digits. Under systemd, whose journal reads the daemon's stdout, each line starts with a
+syslog priority prefix (`<4>` for a warning), so `journalctl -p warning` finds it; the
+prefix is left out when stdout is anything else, so a terminal or a pipe sees plain JSON.
+A failure that repeats on every loop tick is logged through `Repeats`: once, then at most
+once a minute with how many times it happened meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
-from collections.abc import MutableMapping
+import time
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
-PHONE_KEYS = frozenset({"number", "phone", "caller", "callerid", "destination"})
-E164 = re.compile(r"\+(\d{1,3})\d{3,11}(\d{2})")
+# sd-daemon(3) priorities, by structlog level name.
+PRIORITIES = {"critical": 2, "exception": 3, "error": 3, "warning": 4, "info": 6, "debug": 7}
+
+
+E164 = re.compile(r"\+(\d{6,15})")
+COUNTRY_CODES = frozenset(str(code) for code in COUNTRY_CODE_TO_REGION_CODE)
 
 
 def mask_number(value: str) -> str:
-    """`+447700900123` -> `+44*******23`: enough to tell calls apart, not to dial."""
-    return E164.sub(lambda m: f"+{m.group(1)}{'*' * 7}{m.group(2)}", value)
+    """`+447700900123` -> `+44********23`: a star per hidden digit; enough to tell calls
+    apart, not to dial."""
+    return E164.sub(_masked, value)
 
 
-def _mask_phone_fields(
+def _masked(match: re.Match[str]) -> str:
+    digits = match.group(1)
+    # Country codes are prefix-free (ITU-T E.164): at most one of these is one.
+    code = next((digits[:n] for n in (1, 2, 3) if digits[:n] in COUNTRY_CODES), digits[:1])
+    return f"+{code}{'*' * (len(digits) - len(code) - 2)}{digits[-2:]}"
+
+
+def _mask_numbers(
     logger: Any, method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in event.items():
-        if key in PHONE_KEYS and isinstance(value, str):
+        if isinstance(value, str):
             event[key] = mask_number(value)
     return event
 
 
+def writes_to_journal(stream: Any) -> bool:
+    """True when `stream` is the journal stream systemd gave this process ($JOURNAL_STREAM
+    is "device:inode" of it, see systemd.exec(5))."""
+    expected = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        status = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    return expected == f"{status.st_dev}:{status.st_ino}"
+
+
+def _with_priority(render: Callable[..., Any]) -> Callable[..., str]:
+    def prefixed(logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
+        priority = PRIORITIES.get(str(event.get("level", method)), 6)
+        return f"<{priority}>{render(logger, method, event)}"
+
+    return prefixed
+
+
+class _LibraryFormatter(logging.Formatter):
+    """Libraries' log lines (alembic, asyncio) as `name: message`, prefixed too."""
+
+    def __init__(self, journal: bool) -> None:
+        super().__init__("%(name)s: %(message)s")
+        self._journal = journal
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = mask_number(super().format(record))
+        if not self._journal:
+            return text
+        return f"<{PRIORITIES.get(record.levelname.lower(), 6)}>{text}"
+
+
 def configure(level: str = "info", stream: Any = None) -> None:
     """JSON lines to `stream` (stdout, for the daemon; the other commands log to stderr)."""
-    logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(name)s: %(message)s")
+    out = stream or sys.stdout
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LibraryFormatter(journal=writes_to_journal(sys.stderr)))
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    render: Callable[..., Any] = structlog.processors.JSONRenderer()
+    if writes_to_journal(out):
+        render = _with_priority(render)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _mask_phone_fields,
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
+            _mask_numbers,
+            render,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=True,
     )
+
+
+class Repeats:
+    """Logs an event the first time, then at most once per `every_s`, with the count of
+    the times it was left out; `clear` after a success so the next failure shows at once."""
+
+    def __init__(self, every_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self._every_s = every_s
+        self._clock = clock
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def warning(self, logger: Any, event: str, **fields: Any) -> None:
+        self._emit(logger.warning, event, fields)
+
+    def info(self, logger: Any, event: str, **fields: Any) -> None:
+        self._emit(logger.info, event, fields)
+
+    def _emit(self, method: Callable[..., Any], event: str, fields: dict[str, Any]) -> None:
+        now = self._clock()
+        last = self._seen.get(event)
+        if last is None or now - last[0] >= self._every_s:
+            repeated = {"repeated": last[1]} if last and last[1] else {}
+            method(event, **fields, **repeated)
+            self._seen[event] = (now, 0)
+        else:
+            self._seen[event] = (last[0], last[1] + 1)
+
+    def clear(self, event: str) -> None:
+        self._seen.pop(event, None)
