@@ -36,6 +36,8 @@ from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
+from dialerd.journal import Item as JournalItem
+from dialerd.journal import Journal
 from dialerd.metrics import DaemonCollector
 from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
@@ -139,6 +141,8 @@ class Daemon:
         self.reload_failures = 0  # reloads refused for an invalid configuration
         self._caller_ids: CallerIdStore | None = None  # opened (and rebuilt) at start
         self._records: PgCallerIdLog | None = None
+        self.journal = Journal(config_dir / config.state_dir)
+        self._left_in_journal: list[JournalItem] = []  # results an earlier run did not write
 
     # ---- start and stop --------------------------------------------------------
 
@@ -156,6 +160,7 @@ class Daemon:
         if self.config.redis is not None:
             self.notifier.status("starting: checking Redis")
             await ping_redis(self.config.redis)
+        self._open_journal()
         self._records = PgCallerIdLog(store)
         self._caller_ids = await open_caller_id_store(self.config, self._records, self.clock.now())
         server = self.config.asterisk[0]
@@ -167,7 +172,8 @@ class Daemon:
             raise Unavailable(f"cannot reach Asterisk AMI: {exc}") from exc
         except AmiError as exc:
             raise Fatal(f"cannot log in to Asterisk AMI: {exc}") from exc
-        writer = OutcomeWriter(store)
+        writer = OutcomeWriter(store, journal=self.journal)
+        writer.restore(self._left_in_journal)
         self._ami, self._writer = ami, writer
         collector = DaemonCollector(self, self.clock.monotonic)
         stop_metrics = metrics.serve(self.config.metrics.listen, collector)
@@ -177,6 +183,7 @@ class Daemon:
             stop_metrics()
             await ami.close()
             await store.close()
+            self.journal.close()
             if isinstance(self._caller_ids, RedisStore):
                 with contextlib.suppress(CallerIdError):
                     await self._caller_ids.aclose()
@@ -373,7 +380,12 @@ class Daemon:
         true outcome; a call that is gone ends as unknown, and its phone waits an hour:
         it may have rung, so it is never dialled again at once.
         """
-        open_attempts = await self._store().open_attempts(self.config.node)
+        restored = {result.attempt_id for result, _ in self._left_in_journal}
+        open_attempts = [
+            a
+            for a in await self._store().open_attempts(self.config.node)
+            if a.attempt_id not in restored  # its result is on its way from the journal
+        ]
         if not open_attempts:
             return
         listing = await ami.send_list_action("CoreShowChannels")
@@ -397,6 +409,12 @@ class Daemon:
             retry_at = now + timedelta(seconds=UNKNOWN_RETRY_S)
             writer.put(result, [NextDial(attempt.phone_id, PhoneState.SCHEDULED, retry_at)])
         log.info("attempts_reconciled", open=len(open_attempts), adopted=adopted)
+
+    def _open_journal(self) -> None:
+        self.journal.open()
+        self._left_in_journal = self.journal.read()
+        if self._left_in_journal:
+            log.info("journal_replayed", results=len(self._left_in_journal))
 
     # ---- reload and progress ------------------------------------------------------
 

@@ -157,6 +157,9 @@ class CampaignRunner:
         if not self._w.ami.connected:
             self.last_decision = Decision(0, "AMI connection down")
             return
+        if held := self._outcomes_held():
+            self.last_decision = Decision(0, held)
+            return
         now = self._w.clock.monotonic()
         await self._refresh_window(now)
         decision = self.pacer.decide(self.situation(now), now)
@@ -180,6 +183,15 @@ class CampaignRunner:
             self.last_decision = Decision(0, "no due leads")
             return
         await self.dial_batch(phones)
+
+    def _outcomes_held(self) -> str | None:
+        """Why results could not be kept safe now: no new calls until they can."""
+        writer = self._w.writer
+        if writer.journal_error is not None:
+            return f"outcome journal unwritable: {writer.journal_error}"
+        if writer.failing:
+            return "database unavailable: outcomes waiting to be written"
+        return None
 
     async def _refresh_window(self, now: float) -> None:
         """The campaign's connected and abandoned calls over its compliance window."""

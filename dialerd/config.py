@@ -117,6 +117,10 @@ class MainConfig(Strict):
     asterisk: Annotated[list[AmiServer], Field(min_length=1)]
     metrics: MetricsSettings = MetricsSettings()
     campaigns_dir: str = "campaigns"
+    state_dir: str = Field(
+        "/var/lib/dialerd",
+        description="where the outcome journal lives; each daemon needs its own",
+    )
     shutdown_grace_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
 
 

@@ -2,8 +2,10 @@
 
 `put` never blocks and never fails: results wait in memory until a batch is written.
 A failed write keeps its batch at the head of the line and is retried with backoff, so
-the order of writes is preserved and nothing is lost while the database is away (the
-durable on-disk journal for crashes during an outage is a separate layer).
+the order of writes is preserved and nothing is lost while the database is away. With a
+journal (dialerd/journal.py), each result is also on disk, fsync'd, before the database is
+tried, so a crash during an outage loses nothing either; when the journal cannot be
+written, `journal_error` says why and the campaigns stop dialing until it can.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import structlog
 
 from dialerd.domain import AttemptResult, NextDial
 from dialerd.errors import DialerdError
+from dialerd.journal import Journal, JournalError
 from dialerd.ports import Store
 
 Item = tuple[AttemptResult, Sequence[NextDial]]
@@ -32,8 +35,14 @@ class OutcomeWriter:
         batch_size: int = 500,
         interval_s: float = 0.2,
         max_backoff_s: float = 5.0,
+        journal: Journal | None = None,
     ) -> None:
         self._store = store
+        self._journal = journal
+        self._fresh: deque[Item] = deque()  # put, not yet in the journal
+        self._journal_gap = False  # some of _items never reached the journal
+        self.journal_error: str | None = None
+        self.failing = False  # the last database write failed
         self._batch_size = batch_size
         self._interval_s = interval_s
         self._max_backoff_s = max_backoff_s
@@ -46,12 +55,19 @@ class OutcomeWriter:
 
     @property
     def pending(self) -> int:
-        return len(self._items)
+        return len(self._items) + len(self._fresh)
 
     def put(self, result: AttemptResult, next_dials: Sequence[NextDial]) -> None:
-        self._items.append((result, next_dials))
+        self._fresh.append((result, next_dials))
         self._idle.clear()
-        if len(self._items) >= self._batch_size:
+        if self.pending >= self._batch_size:
+            self._wake.set()
+
+    def restore(self, items: Sequence[Item]) -> None:
+        """Results an earlier run left in the journal: written first, not journaled again."""
+        self._items.extendleft(reversed(items))
+        if items:
+            self._idle.clear()
             self._wake.set()
 
     async def run(self) -> None:
@@ -73,17 +89,63 @@ class OutcomeWriter:
 
     async def _write_all(self) -> None:
         backoff_s = self._interval_s
-        while self._items:
+        while self._items or self._fresh:
+            await self._journal_fresh()
             batch = [self._items[i] for i in range(min(self._batch_size, len(self._items)))]
             try:
                 await self._store.record_results(batch)
             except DialerdError as exc:
                 self.failures += 1
-                log.warning("outcome_write_failed", error=str(exc), pending=len(self._items))
+                self.failing = True
+                log.warning("outcome_write_failed", error=str(exc), pending=self.pending)
                 await asyncio.sleep(backoff_s * (0.5 + random.random()))  # noqa: S311 - jitter
                 backoff_s = min(backoff_s * 2, self._max_backoff_s)
                 continue
+            self.failing = False
             for _ in batch:
                 self._items.popleft()
             self.written += len(batch)
-        self._idle.set()
+        await self._clear_journal()
+        if not self.pending:  # more may have come while the journal was being cleared
+            self._idle.set()
+
+    async def _journal_fresh(self) -> None:
+        """Move what was put since the last round into the journal, then into the line.
+
+        After a failed append the journal is rewritten whole (everything still pending) at
+        the next success, so that it never misses a result the database has not got."""
+        fresh = list(self._fresh)
+        for _ in fresh:
+            self._fresh.popleft()
+        self._items.extend(fresh)
+        if self._journal is None or not (fresh or self._journal_gap):
+            return
+        journal = self._journal
+        try:
+            if self._journal_gap:
+                await asyncio.to_thread(_rewrite, journal, list(self._items))
+            else:
+                await asyncio.to_thread(journal.append, fresh)
+        except JournalError as exc:
+            if self.journal_error is None:
+                log.error("outcome_journal_unwritable", error=str(exc), pending=self.pending)
+            self.journal_error = str(exc)
+            self._journal_gap = True
+            return
+        if self.journal_error is not None:
+            log.info("outcome_journal_writable", pending=self.pending)
+        self.journal_error = None
+        self._journal_gap = False
+
+    async def _clear_journal(self) -> None:
+        if self._journal is None or self._journal_gap:
+            return
+        try:
+            await asyncio.to_thread(self._journal.clear)
+        except JournalError as exc:  # the next append finds out again; nothing is lost
+            log.warning("outcome_journal_not_cleared", error=str(exc))
+
+
+def _rewrite(journal: Journal, items: Sequence[Item]) -> None:
+    journal.clear()
+    journal.append(items)

@@ -43,15 +43,21 @@ def free_port() -> int:
 async def fresh_database(lab: Lab, *, migrated: bool = True) -> AsyncIterator[str]:
     """A new database (migrated to head unless told not to) on the lab's PostgreSQL."""
     name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(plain_dsn(lab.database_url))
+    await _admin(lab, f'CREATE DATABASE "{name}"')
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
         url = lab.database_url.rsplit("/", 1)[0] + f"/{name}"
         if migrated:
             await migrate(url)
         yield url
+    finally:  # a connection of its own: the test may have restarted PostgreSQL meanwhile
+        await _admin(lab, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _admin(lab: Lab, statement: str) -> None:
+    admin = await asyncpg.connect(plain_dsn(lab.database_url))
+    try:
+        await admin.execute(statement)
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
 
@@ -139,7 +145,7 @@ class Dialer:
             f"    username: {self.lab.ami_user}\n    secret_env: DIALERD_TEST_AMI_SECRET\n"
             "    ping_interval_s: 1\n"
             f"metrics:\n  listen: 127.0.0.1:{self.metrics_port}\n"
-            "campaigns_dir: campaigns\nshutdown_grace_s: 60\n" + self.extra_config
+            "campaigns_dir: campaigns\nstate_dir: state\nshutdown_grace_s: 60\n" + self.extra_config
         )
         return config
 

@@ -84,6 +84,18 @@ class Lab:
         if proc.returncode != 0:
             raise LabDown(f"restart-asterisk failed: {err.decode()}")
 
+    async def service(self, action: str) -> None:
+        """`stop-postgres`, `start-postgres`, `stop-redis` or `start-redis` in the lab."""
+        proc = await asyncio.create_subprocess_exec(
+            str(LAB_SCRIPT),
+            action,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise LabDown(f"{action} failed: {err.decode()}")
+
     def cdr_rows(self) -> list[dict[str, str]]:
         """Asterisk's own call records (cdr_csv with newcdrcolumns), oldest first."""
         if not self.cdr_csv.exists():
