@@ -60,8 +60,12 @@ def add_command(make: MakeCommand) -> None:
     listing = "; ".join(f"{name}: {text}" for name, (_, text) in REPORTS.items())
     command.add_argument("name", metavar="NAME", choices=list(REPORTS), help=listing)
     command.add_argument("--campaign", help="one campaign (default: every campaign)")
-    command.add_argument("--from", dest="from_day", type=_day, help="first day, YYYY-MM-DD")
-    command.add_argument("--to", dest="to_day", type=_day, help="last day, YYYY-MM-DD")
+    command.add_argument(
+        "--from", dest="from_day", type=_day, metavar="DAY", help="first day, YYYY-MM-DD"
+    )
+    command.add_argument(
+        "--to", dest="to_day", type=_day, metavar="DAY", help="last day, YYYY-MM-DD"
+    )
     command.add_argument("--format", choices=FORMATS, default="table")
 
 
