@@ -7,6 +7,8 @@ arithmetic is in the comments); the CLI's table and CSV output is checked too.
 from __future__ import annotations
 
 import asyncio
+import re
+import shlex
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
@@ -14,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from dialerd.cli import main as cli_main
 from dialerd.storage import PgStore, downgrade, migrate
 from dialerd.storage.reports import REPORT_FUNCTIONS, PgReports, UnknownCampaign
 from dialerd.storage.testing import create_database, drop_database, throwaway_database
 from tests.integration import report_fixture
 from tests.integration.daemon import Dialer, query
-from tests.integration.lab import Lab
+from tests.integration.lab import ROOT, Lab
 
 NOV30, DEC01, DEC02 = date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2)
 
@@ -220,6 +223,25 @@ def test_cli_refuses_bad_names_and_dates(lab: Lab, fixture_url: str, tmp_path: P
     assert "--from 2026-12-02 is after --to 2026-12-01" in backwards.stderr
     typo = dialer.run_cli("report", "no-answer-by-day", "--campaign", "sprng")
     assert (typo.returncode, typo.stderr.strip()) == (1, "dialerd: no campaign 'sprng'")
+
+
+EXAMPLE = re.compile(r"```text\n\$ (dialerd report [^\n]*)\n(.*?)```", re.DOTALL)
+
+
+def test_the_examples_in_docs_are_what_the_cli_prints(
+    lab: Lab,
+    fixture_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    examples = EXAMPLE.findall((ROOT / "docs" / "reports.md").read_text())
+    assert len(examples) >= len(REPORT_FUNCTIONS) + 2
+    config = Dialer(lab, fixture_url, tmp_path).write_config()
+    monkeypatch.setenv("DIALERD_TEST_AMI_SECRET", lab.ami_secret)
+    for command, shown in examples:  # in this process: ten `dialerd` starts take 20 s
+        code = cli_main([*shlex.split(command)[1:], "-c", str(config)])
+        assert (code, capsys.readouterr().out) == (0, shown), command
 
 
 async def test_0005_downgrades_to_0004_and_back(lab: Lab) -> None:
