@@ -5,9 +5,9 @@ Revises: 0004
 Create Date: 2026-12-02
 
 Hand-written: ``dialerd/storage/tables.py`` must describe the same tables (a test compares
-them); the views and functions are SQL only, listed in ``dialerd/reports.py`` and documented in
-``docs/reports.md``. Everything is spelled out here rather than imported, so this revision never
-changes when the code does.
+them); the views and functions are SQL only, listed in ``dialerd/storage/reports.py`` and
+documented in ``docs/reports.md``. Everything is spelled out here rather than imported, so this
+revision never changes when the code does.
 
 Each report is a function ``report_x(campaign_name, from_day, to_day)`` (every argument may be
 null: no filter) and a view ``report_x`` of the same name over all campaigns and all time. The
@@ -133,7 +133,7 @@ ORDER BY 1, 2 NULLS LAST
 $$
 """
 
-# never answered; stopped answering: answered once, then STOPPED_AFTER or more calls in a row
+# never answered; stopped answering: answered once, then 3 or more calls in a row
 # unanswered; always answers; sometimes answers (the rest).
 NUMBER_ANSWER_PROFILE = f"""
 CREATE FUNCTION report_number_answer_profile({ARGS})
