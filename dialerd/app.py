@@ -34,6 +34,7 @@ from dialerd import metrics
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
+from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
 from dialerd.journal import Item as JournalItem
@@ -47,6 +48,7 @@ from dialerd.sdnotify import Notifier
 from dialerd.service import dialing_status, ping_redis
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
+from dialerd.storage.dispositions import PgDispositions
 
 log = structlog.get_logger("dialerd")
 
@@ -143,6 +145,7 @@ class Daemon:
         self._records: PgCallerIdLog | None = None
         self.journal = Journal(config_dir / config.state_dir)
         self._left_in_journal: list[JournalItem] = []  # results an earlier run did not write
+        self._dispositions: DispositionRecorder | None = None
 
     # ---- start and stop --------------------------------------------------------
 
@@ -162,6 +165,7 @@ class Daemon:
             await ping_redis(self.config.redis)
         self._open_journal()
         self._records = PgCallerIdLog(store)
+        self._dispositions = DispositionRecorder(PgDispositions(store))
         self._caller_ids = await open_caller_id_store(self.config, self._records, self.clock.now())
         server = self.config.asterisk[0]
         self.notifier.status(f"starting: connecting to Asterisk AMI at {server.host}:{server.port}")
@@ -211,6 +215,8 @@ class Daemon:
             self._group = group
             self._spawn(self._pump(ami), "ami-events")
             self._spawn(writer.run(), "outcome-writer")
+            if self._dispositions is not None:
+                self._spawn(self._dispositions.run(), "dispositions")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)
@@ -348,6 +354,9 @@ class Daemon:
                 self.dispatch(item)
 
     def dispatch(self, event: Event) -> None:
+        if self._dispositions is not None and is_disposition(event):
+            self._dispositions.offer(event)
+            return
         if event.name in AGENT_EVENTS:
             queue = event.get("Queue")
             for runner in self.runners.values():

@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from caller_id_pool import CallerIdError, NumberState
-from dialerd import caller_id_admin, dnc_cli, logs
+from dialerd import caller_id_admin, disposition_cli, dnc_cli, logs, reports
 from dialerd.app import Daemon
 from dialerd.app import database_url as build_url
 from dialerd.config import (
@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     dnc = commands.add_parser("dnc", help="do-not-call lists").add_subparsers(required=True)
     dnc_cli.add_commands(lambda name, text, handler: _command(dnc, name, text, handler))
+
+    # reports and dispositions (docs/reports.md)
+    reports.add_command(lambda name, text, handler: _command(commands, name, text, handler))
+    disposition_cli.add_command(lambda name, text, handler: _command(commands, name, text, handler))
     return parser
 
 

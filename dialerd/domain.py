@@ -138,3 +138,24 @@ class DncMatch:
     entry_id: int
     by_lead: bool  # the entry names the lead (all its numbers), not this number
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disposition:
+    """An agent's outcome of a call: ``sale``, ``callback``, ``not_interested`` or a code of
+    the centre's own, said by the dialplan (a user event), ``dialerd disposition`` or the API."""
+
+    attempt_id: uuid.UUID
+    code: str  # lower case, checked by dialerd.dispositions.parse_disposition
+    agent: str | None
+    note: str
+    source: str  # ami, cli or api
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDisposition:
+    """A disposition as stored: the newest of an attempt is the one reports use."""
+
+    disposition_id: int
+    disposition: Disposition
+    created_at: datetime

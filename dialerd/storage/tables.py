@@ -21,11 +21,13 @@ from dialerd.domain import Outcome, PhoneState, PhoneType
 
 __all__ = [
     "ACTIVE_STATES",
+    "DISPOSITION_PATTERN",
     "E164_PATTERN",
     "blocked_dials",
     "call_attempts",
     "caller_id_state_changes",
     "campaigns",
+    "dispositions",
     "do_not_call",
     "lead_phones",
     "leads",
@@ -34,6 +36,8 @@ __all__ = [
 ]
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+# A disposition code: lower case, digits, _ and -, up to 40 characters ("sale", "callback").
+DISPOSITION_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
 # At most one phone of a lead may be in these states at once: the others wait on standby.
 ACTIVE_STATES = (PhoneState.SCHEDULED, PhoneState.LEASED, PhoneState.DIALING)
@@ -271,4 +275,28 @@ blocked_dials = sa.Table(
     ),
     sa.Index("ix_blocked_dials_campaign_id_blocked_at", "campaign_id", "blocked_at"),
     sa.Index("ix_blocked_dials_phone_id", "phone_id"),
+)
+
+# An agent's outcome of a call (sale, callback, not_interested, or a code of the centre's own),
+# from the dialplan's DialerdDisposition user event, `dialerd disposition` or the HTTP API. A
+# history: a second one for an attempt corrects the first, which stays (latest_dispositions).
+dispositions = sa.Table(
+    "dispositions",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("attempt_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("disposition", sa.Text, nullable=False),
+    sa.Column("agent", sa.Text, nullable=True),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("source", sa.Text, nullable=False),
+    _created_at(),
+    sa.PrimaryKeyConstraint("id", name="pk_dispositions"),
+    sa.ForeignKeyConstraint(
+        ["attempt_id"], ["call_attempts.attempt_id"], name="fk_dispositions_attempt_id"
+    ),
+    sa.CheckConstraint(
+        f"disposition ~ '{DISPOSITION_PATTERN}'", name="ck_dispositions_disposition"
+    ),
+    sa.CheckConstraint("source IN ('ami', 'cli', 'api')", name="ck_dispositions_source"),
+    sa.Index("ix_dispositions_attempt_id_id", "attempt_id", "id"),
 )

@@ -167,8 +167,8 @@ async def test_0004_adds_the_number_index_and_downgrades_without_it(lab: Lab) ->
         return names
 
     async with throwaway_database(lab.database_url) as url:
-        assert await migrate(url) == "0004"
+        assert await migrate(url, "0004") == "0004"
         assert "ix_call_attempts_number_created_at" in await indexes(url)
         assert await downgrade(url, "0003") == "0003"
         assert "ix_call_attempts_number_created_at" not in await indexes(url)
-        assert await migrate(url) == "0004"
+        assert await migrate(url, "0004") == "0004"

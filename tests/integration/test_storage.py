@@ -153,7 +153,8 @@ CATALOG = {
     "columns": """
         SELECT table_name, column_name, data_type, is_nullable, column_default
         FROM information_schema.columns
-        WHERE table_schema = 'public' AND table_name <> 'alembic_version'""",
+        WHERE table_schema = 'public' AND table_name <> 'alembic_version'
+          AND table_name IN (SELECT tablename FROM pg_tables)""",  # views: test_reports.py
     "constraints": """
         SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
         FROM pg_constraint WHERE connamespace = 'public'::regnamespace

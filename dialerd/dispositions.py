@@ -1,0 +1,152 @@
+"""Dispositions: what an agent says came of a call (``sale``, ``callback``, ...).
+
+Three ways in, one check (:func:`parse_disposition`) and one store method
+(``PgDispositions.record``):
+
+* the dialplan, or a CRM through AMI, sends the user event ``DialerdDisposition`` with the
+  headers ``Attempt`` (the attempt id), ``Disposition`` (the code), ``Agent`` and ``Note``; the
+  daemon sees it among its AMI events and :class:`DispositionRecorder` writes it;
+* ``dialerd disposition ATTEMPT_ID CODE [--agent A] [--note TEXT]``, for an admin;
+* the HTTP API (source ``api``).
+
+A code is lower case letters, digits, ``_`` and ``-``, up to 40 characters; it is stored lower
+case. Only ``sale`` means something to the reports (docs/reports.md); the rest are the
+centre's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import uuid
+from typing import Protocol
+
+import structlog
+
+from ami import Event
+from dialerd.domain import Disposition, RecordedDisposition
+from dialerd.errors import DialerdError
+from dialerd.storage import StorageError, StorageUnavailable
+
+__all__ = [
+    "DISPOSITION_EVENT",
+    "DispositionRecorder",
+    "InvalidDisposition",
+    "from_user_event",
+    "is_disposition",
+    "parse_disposition",
+]
+
+DISPOSITION_EVENT = "DialerdDisposition"
+SOURCES = ("ami", "cli", "api")
+_CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # as ck_dispositions_disposition
+_MAX_AGENT = 80
+_MAX_NOTE = 1000
+log = structlog.get_logger("dialerd.dispositions")
+
+
+class InvalidDisposition(DialerdError):
+    """A disposition that cannot be recorded as it is: the message says which part and why."""
+
+
+class DispositionLog(Protocol):
+    async def record(self, disposition: Disposition) -> RecordedDisposition: ...
+
+
+def parse_disposition(
+    attempt_id: str, code: str, agent: str | None, note: str | None, source: str
+) -> Disposition:
+    """A checked disposition, or :class:`InvalidDisposition` saying what is wrong."""
+    try:
+        parsed_id = uuid.UUID(attempt_id.strip())
+    except ValueError:
+        raise InvalidDisposition(f"attempt id {attempt_id!r} is not a UUID") from None
+    clean_code = code.strip().lower()
+    if not _CODE.fullmatch(clean_code):
+        raise InvalidDisposition(
+            f"disposition {code!r}: use letters, digits, _ or -, up to 40 characters"
+        )
+    clean_agent = (agent or "").strip() or None
+    if clean_agent is not None and len(clean_agent) > _MAX_AGENT:
+        raise InvalidDisposition(f"agent name longer than {_MAX_AGENT} characters")
+    clean_note = (note or "").strip()
+    if len(clean_note) > _MAX_NOTE:
+        raise InvalidDisposition(f"note longer than {_MAX_NOTE} characters")
+    if source not in SOURCES:
+        raise InvalidDisposition(f"source {source!r} is not one of {', '.join(SOURCES)}")
+    return Disposition(parsed_id, clean_code, clean_agent, clean_note, source)
+
+
+def is_disposition(event: Event) -> bool:
+    return event.name == "UserEvent" and event.get("UserEvent") == DISPOSITION_EVENT
+
+
+def from_user_event(event: Event) -> Disposition:
+    """The disposition a ``DialerdDisposition`` user event carries."""
+    attempt = event.get("Attempt")
+    code = event.get("Disposition")
+    if not attempt or not code:
+        raise InvalidDisposition("the user event needs an Attempt and a Disposition header")
+    return parse_disposition(attempt, code, event.get("Agent"), event.get("Note"), "ami")
+
+
+class DispositionRecorder:
+    """Writes the dispositions the AMI event pump hands it, in order, one at a time.
+
+    ``offer`` never blocks. A write that fails because PostgreSQL is away is retried with
+    backoff; a disposition that cannot be recorded (bad header, unknown attempt) is logged
+    with everything it said, so an admin can enter it with ``dialerd disposition``.
+    """
+
+    def __init__(self, dispositions: DispositionLog, max_backoff_s: float = 5.0) -> None:
+        self._dispositions = dispositions
+        self._max_backoff_s = max_backoff_s
+        self._queue: asyncio.Queue[Disposition] = asyncio.Queue()
+        self.recorded = 0
+        self.rejected = 0
+
+    def offer(self, event: Event) -> None:
+        try:
+            self._queue.put_nowait(from_user_event(event))
+        except InvalidDisposition as exc:
+            self.rejected += 1
+            log.warning("disposition_rejected", reason=str(exc), headers=dict(event.headers))
+
+    async def run(self) -> None:
+        """Record until cancelled; what is still queued then is logged, not dropped silently."""
+        try:
+            while True:
+                disposition = await self._queue.get()
+                await self._record(disposition)
+        finally:
+            while not self._queue.empty():
+                left = self._queue.get_nowait()
+                log.error("disposition_not_recorded", **_fields(left))
+
+    async def _record(self, disposition: Disposition) -> None:
+        backoff_s = 0.2
+        while True:
+            try:
+                recorded = await self._dispositions.record(disposition)
+            except StorageUnavailable as exc:
+                log.warning("disposition_write_failed", error=str(exc), **_fields(disposition))
+                await asyncio.sleep(backoff_s * (0.5 + random.random()))  # noqa: S311 - jitter
+                backoff_s = min(backoff_s * 2, self._max_backoff_s)
+                continue
+            except StorageError as exc:  # an unknown attempt, a refused row: retrying won't help
+                self.rejected += 1
+                log.warning("disposition_rejected", reason=str(exc), **_fields(disposition))
+                return
+            self.recorded += 1
+            log.info("disposition_recorded", id=recorded.disposition_id, **_fields(disposition))
+            return
+
+
+def _fields(disposition: Disposition) -> dict[str, object]:
+    return {
+        "attempt_id": str(disposition.attempt_id),
+        "disposition": disposition.code,
+        "agent": disposition.agent,
+        "note": disposition.note,
+    }
