@@ -30,12 +30,12 @@ from caller_id_pool import (
     StoreUnavailable,
 )
 from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
-from dialerd import metrics
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
+from dialerd.http import Endpoints, HttpServer
 from dialerd.metrics import DaemonCollector
 from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
@@ -43,6 +43,7 @@ from dialerd.progress import progress_line
 from dialerd.rotation import CallerIdRotator
 from dialerd.sdnotify import Notifier
 from dialerd.service import dialing_status, ping_redis
+from dialerd.status import StatusKeeper, health, readiness, status_document
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
 
@@ -139,6 +140,7 @@ class Daemon:
         self.reload_failures = 0  # reloads refused for an invalid configuration
         self._caller_ids: CallerIdStore | None = None  # opened (and rebuilt) at start
         self._records: PgCallerIdLog | None = None
+        self.keeper: StatusKeeper | None = None  # what /status and the probes read
 
     # ---- start and stop --------------------------------------------------------
 
@@ -169,12 +171,13 @@ class Daemon:
             raise Fatal(f"cannot log in to Asterisk AMI: {exc}") from exc
         writer = OutcomeWriter(store)
         self._ami, self._writer = ami, writer
-        collector = DaemonCollector(self, self.clock.monotonic)
-        stop_metrics = metrics.serve(self.config.metrics.listen, collector)
+        self.keeper = StatusKeeper(self, store, self.config.redis, self.clock)
+        http = HttpServer(Endpoints(self, DaemonCollector(self, self.clock.monotonic)))
         try:
+            await http.start(self.config.metrics.listen)
             return await self._serve(ami, writer, campaigns, duration_s, progress)
         finally:
-            stop_metrics()
+            await http.close()
             await ami.close()
             await store.close()
             if isinstance(self._caller_ids, RedisStore):
@@ -204,6 +207,8 @@ class Daemon:
             self._group = group
             self._spawn(self._pump(ami), "ami-events")
             self._spawn(writer.run(), "outcome-writer")
+            self._spawn(self._keeper().run(), "status-checks")
+            self._spawn(self._keeper().beat(), "loop-beat")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)
@@ -218,10 +223,27 @@ class Daemon:
         log.info("daemon_stopped", pending_outcomes=writer.pending)
         return 0
 
-    # ---- what the metrics collector reads (from its own thread: copies only) -------
+    # ---- what the metrics collector and the status pages read (in the loop) --------
 
     def watched_runners(self) -> list[CampaignRunner]:
         return list(self.runners.values())
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_requested.is_set()
+
+    def status(self) -> dict[str, Any]:
+        return status_document(self.config.node, self, self._keeper())
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        return health(self, self._keeper())
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        return readiness(self, self._keeper())
+
+    def _keeper(self) -> StatusKeeper:
+        assert self.keeper is not None
+        return self.keeper
 
     @property
     def ami_connected(self) -> bool:
