@@ -174,7 +174,9 @@ def batch_reasons(batch: Batch) -> list[Why]:
         text = f"no caller ID available for {batch.no_caller_id} {of}: {batch.caller_id_reason}"
         found.append(Why(Code.NO_CALLER_ID, text))
     if batch.blocked == batch.claimed:
-        found.append(Why(Code.ALL_DUE_ON_DNC, f"all {batch.claimed} due numbers are on DNC"))
+        found.append(
+            Why(Code.ALL_DUE_ON_DNC, f"all {batch.claimed} due numbers are on a do-not-call list")
+        )
     elif batch.blocked:
         found.append(Why(Code.DUE_ON_DNC, f"{batch.blocked} {of} are on a do-not-call list"))
     if batch.limited:
