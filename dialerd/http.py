@@ -4,8 +4,8 @@ A small HTTP/1.1 server on asyncio streams, running in the daemon's own event lo
 page is built between two steps of the loop, so it reads the runners' state without racing
 them (and a loop too busy to answer is exactly what /healthz should show). One request per
 connection (`Connection: close`), GET and HEAD only, no request bodies. /metrics is the
-`DaemonCollector`'s families in Prometheus' text format (prometheus_client's
-`generate_latest`), as prometheus-client's own server gave them before.
+`DaemonCollector`'s families in the format the scraper's Accept header asks for, chosen by
+prometheus_client's own `choose_encoder`, as its HTTP server did before.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from dialerd.errors import Fatal
@@ -76,17 +77,18 @@ class Endpoints:
         self._pages = pages
         self._registry = CollectorRegistry()
         self._registry.register(collector)
-        self._routes: dict[str, Callable[[], Response]] = {
+        self._routes: dict[str, Callable[[str], Response]] = {
             "/metrics": self.metrics,
-            "/status": lambda: json_response(pages.status()),
-            "/healthz": lambda: probe_response(pages.health()),
-            "/readyz": lambda: probe_response(pages.readiness()),
+            "/status": lambda _: json_response(pages.status()),
+            "/healthz": lambda _: probe_response(pages.health()),
+            "/readyz": lambda _: probe_response(pages.readiness()),
         }
 
-    def metrics(self) -> Response:
-        return Response(200, CONTENT_TYPE_LATEST, generate_latest(self._registry))
+    def metrics(self, accept: str) -> Response:
+        encoder, content_type = choose_encoder(accept)
+        return Response(200, content_type, encoder(self._registry))
 
-    def respond(self, method: str, target: str) -> Response:
+    def respond(self, method: str, target: str, accept: str = "") -> Response:
         path = target.split("?", 1)[0]
         route = self._routes.get(path)
         if route is None:
@@ -94,7 +96,7 @@ class Endpoints:
         if method not in ("GET", "HEAD"):
             return text_response(405, f"{method} not allowed: GET or HEAD")
         try:
-            return route()
+            return route(accept)
         except Exception:  # a bug in a page must not stop the others, nor the daemon
             log.exception("http_page_failed", path=path)
             return text_response(500, "the page failed: see the daemon's log")
@@ -104,13 +106,15 @@ def text_response(status: int, text: str) -> Response:
     return Response(status, "text/plain; charset=utf-8", text.encode() + b"\n")
 
 
-def parse_request_line(head: bytes) -> tuple[str, str] | None:
-    """(method, target) of a request's head, None when it is not HTTP/1.x."""
-    line = head.split(b"\r\n", 1)[0].decode("latin-1")
+def parse_head(head: bytes) -> tuple[str, str, str] | None:
+    """(method, target, Accept header) of a request's head, None when it is not HTTP/1.x."""
+    line, *fields = head.decode("latin-1").split("\r\n")
     parts = line.split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         return None
-    return parts[0], parts[1]
+    headers = dict(f.split(":", 1) for f in fields if ":" in f)
+    accept = next((v.strip() for k, v in headers.items() if k.lower() == "accept"), "")
+    return parts[0], parts[1], accept
 
 
 def encode(response: Response, head_only: bool) -> bytes:
@@ -150,7 +154,7 @@ class HttpServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT_S)
-            request = parse_request_line(head)
+            request = parse_head(head)
             if request is None:
                 response, method = text_response(400, "not an HTTP/1.x request"), "GET"
             else:
