@@ -96,7 +96,10 @@ class StatusKeeper:
 
     async def run(self) -> None:
         while True:
-            await self.probe()
+            try:
+                await self.probe()
+            except Exception:  # a bug in a status check must never stop the dialling
+                log.exception("status_check_failed")
             await asyncio.sleep(PROBE_INTERVAL_S)
 
     async def beat(self) -> None:
