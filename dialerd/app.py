@@ -30,13 +30,13 @@ from caller_id_pool import (
     StoreUnavailable,
 )
 from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
-from dialerd import metrics
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
 from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
+from dialerd.http import Endpoints, HttpServer
 from dialerd.journal import Item as JournalItem
 from dialerd.journal import Journal
 from dialerd.metrics import DaemonCollector
@@ -46,6 +46,7 @@ from dialerd.progress import progress_line
 from dialerd.rotation import CallerIdRotator
 from dialerd.sdnotify import Notifier
 from dialerd.service import dialing_status, ping_redis
+from dialerd.status import StatusKeeper, health, readiness, status_document
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
 from dialerd.storage.dispositions import PgDispositions
@@ -146,6 +147,7 @@ class Daemon:
         self.journal = Journal(config_dir / config.state_dir)
         self._left_in_journal: list[JournalItem] = []  # results an earlier run did not write
         self._dispositions: DispositionRecorder | None = None
+        self.keeper: StatusKeeper | None = None  # what /status and the probes read
 
     # ---- start and stop --------------------------------------------------------
 
@@ -179,12 +181,13 @@ class Daemon:
         writer = OutcomeWriter(store, journal=self.journal)
         writer.restore(self._left_in_journal)
         self._ami, self._writer = ami, writer
-        collector = DaemonCollector(self, self.clock.monotonic)
-        stop_metrics = metrics.serve(self.config.metrics.listen, collector)
+        self.keeper = StatusKeeper(self, store, self.config.redis, self.clock)
+        http = HttpServer(Endpoints(self, DaemonCollector(self, self.clock.monotonic)))
         try:
+            await http.start(self.config.metrics.listen)
             return await self._serve(ami, writer, campaigns, duration_s, progress)
         finally:
-            stop_metrics()
+            await http.close()
             await ami.close()
             await store.close()
             self.journal.close()
@@ -217,6 +220,8 @@ class Daemon:
             self._spawn(writer.run(), "outcome-writer")
             if self._dispositions is not None:
                 self._spawn(self._dispositions.run(), "dispositions")
+            self._spawn(self._keeper().run(), "status-checks")
+            self._spawn(self._keeper().beat(), "loop-beat")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)
@@ -231,10 +236,27 @@ class Daemon:
         log.info("daemon_stopped", pending_outcomes=writer.pending)
         return 0
 
-    # ---- what the metrics collector reads (from its own thread: copies only) -------
+    # ---- what the metrics collector and the status pages read (in the loop) --------
 
     def watched_runners(self) -> list[CampaignRunner]:
         return list(self.runners.values())
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_requested.is_set()
+
+    def status(self) -> dict[str, Any]:
+        return status_document(self.config.node, self, self._keeper())
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        return health(self, self._keeper())
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        return readiness(self, self._keeper())
+
+    def _keeper(self) -> StatusKeeper:
+        assert self.keeper is not None
+        return self.keeper
 
     @property
     def ami_connected(self) -> bool:

@@ -42,10 +42,11 @@ from dialerd.originate import originate_headers
 from dialerd.outcomes import OutcomeWriter
 from dialerd.pacer import Pacer, Situation, call_result, dial_result
 from dialerd.ports import Clock, Store
+from dialerd.reasons import Batch, LeadOutlook, Stop
 from dialerd.retry import plan_next
 from dialerd.rotation import CallerIdRotator
-from dialerd.screening import DialScreen
-from pacing import Decision, WindowCounts
+from dialerd.screening import DialScreen, ScreenTally
+from pacing import Decision, PacingInputs, WindowCounts
 
 log = structlog.get_logger("dialerd.campaign")
 
@@ -101,6 +102,13 @@ class CampaignRunner:
         self._log = log.bind(campaign=campaign.name)
         self._screen = DialScreen(wiring.store, wiring.node, wiring.clock)
         self._repeats = Repeats(clock=wiring.clock.monotonic)
+        # what /status explains (dialerd.reasons): where the last round stopped and why
+        self.last_stop = Stop.STARTING
+        self.last_inputs: PacingInputs | None = None
+        self.last_batch: Batch | None = None
+        self.last_error = ""
+        self.outlook: LeadOutlook | None = None  # kept fresh by dialerd.status
+        self.round_done_at = wiring.clock.monotonic()
 
     # ---- the dial loop -------------------------------------------------------
 
@@ -115,6 +123,7 @@ class CampaignRunner:
             self.settle_overdue()
             await self.caller_id_upkeep()
             await self.dial_round()
+            self.round_done_at = self._w.clock.monotonic()
 
     def reconfigure(self, campaign: Campaign, rotator: CallerIdRotator | None) -> None:
         """A reloaded campaign file: calls in progress keep the settings they started with."""
@@ -156,15 +165,20 @@ class CampaignRunner:
     async def dial_round(self) -> None:
         if not self._w.ami.connected:
             self.last_decision = Decision(0, "AMI connection down")
+            self.last_stop = Stop.AMI_DOWN
             return
         if held := self._outcomes_held():
             self.last_decision = Decision(0, held)
+            self.last_stop, self.last_error = Stop.OUTCOMES_HELD, held
             return
         now = self._w.clock.monotonic()
         await self._refresh_window(now)
-        decision = self.pacer.decide(self.situation(now), now)
+        seen = self.situation(now)
+        self.last_inputs = self.pacer.inputs(seen, now)
+        decision = self.pacer.decide(seen, now)
         self.last_decision = decision
         if decision.dials <= 0:
+            self.last_stop = Stop.PACING
             return
         try:
             phones = await self._w.store.claim_due_phones(
@@ -176,11 +190,13 @@ class CampaignRunner:
             )
         except DialerdError as exc:
             self.last_decision = Decision(0, f"database unavailable: {exc}")
+            self.last_stop, self.last_error = Stop.DATABASE, str(exc)
             self._repeats.warning(self._log, "due_phones_unavailable", error=str(exc))
             return
         self._repeats.clear("due_phones_unavailable")
         if not phones:
             self.last_decision = Decision(0, "no due leads")
+            self.last_stop = Stop.NOTHING_DUE
             return
         await self.dial_batch(phones)
 
@@ -211,6 +227,7 @@ class CampaignRunner:
         """Dial each claimed phone with a caller ID, put off those that have none now, and
         drop those on a do-not-call list (checked after the caller IDs are reserved, so
         that the check stays within DialScreen.RECHECK_S of each Originate)."""
+        self._screen.tally, dials_before = ScreenTally(), self.dials
         attempt_ids = [uuid.uuid4() for _ in phones]
         picks = await self._pick_caller_ids(phones, attempt_ids)
         planned: dict[int, tuple[uuid.UUID, Reservation | None]] = {}
@@ -229,6 +246,22 @@ class CampaignRunner:
         for _, reservation in planned.values():  # blocked by do-not-call: no call, no caller ID
             if reservation is not None:
                 await self._release_caller_id(reservation)
+        self._note_batch(len(phones), deferred, self.dials - dials_before)
+
+    def _note_batch(
+        self, claimed: int, deferred: Sequence[tuple[DuePhone, str]], dialled: int
+    ) -> None:
+        tally = self._screen.tally
+        self.last_batch = Batch(
+            claimed=claimed,
+            dialled=dialled,
+            no_caller_id=len(deferred),
+            caller_id_reason=deferred[0][1] if deferred else "",
+            blocked=tally.blocked,
+            limited=tally.limited,
+            outside_window=tally.outside_window,
+        )
+        self.last_stop = Stop.DIALLED if dialled else Stop.SCREENED
 
     async def _pick_caller_ids(
         self, phones: Sequence[DuePhone], attempt_ids: Sequence[uuid.UUID]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from caller_id_pool import CallerIdError, NumberState
-from dialerd import caller_id_admin, disposition_cli, dnc_cli, logs, reports
+from dialerd import caller_id_admin, disposition_cli, dnc_cli, logs, reports, status_cli
 from dialerd.app import Daemon
 from dialerd.app import database_url as build_url
 from dialerd.config import (
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--log-level", default="info")
     _command(commands, "migrate", "upgrade the database schema to this version", cmd_migrate)
     _command(commands, "check-config", "validate dialerd.yaml and every campaign", cmd_check)
+    status = _command(commands, "status", "what the running daemon does and why", cmd_status)
+    status.add_argument("--json", action="store_true", help="print the daemon's /status as is")
 
     leads = commands.add_parser("leads", help="manage leads").add_subparsers(required=True)
     imp = _command(leads, "import", "import leads from CSV or XLSX", cmd_leads_import)
@@ -161,6 +164,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     campaigns = load_campaigns(args.config.parent / config.campaigns_dir)
     overrides = "".join(f" + {path}" for path in main_overrides(args.config))
     print(f"{args.config}{overrides}: ok; campaigns: {', '.join(sorted(campaigns)) or 'none'}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    config = _load(args)
+    document = status_cli.fetch_status(config.metrics.listen)
+    print(json.dumps(document, indent=2) if args.json else status_cli.render(document))
     return 0
 
 

@@ -2,8 +2,8 @@
 
 A collector turns the runners' own counts into metric families when Prometheus scrapes, so
 nothing in the dialing path increments a metric and no count can drift from what the
-runner knows. prometheus-client serves them from its own thread; what it reads here is
-copied first (a copy of a dict is one step under the GIL), never iterated while it changes.
+runner knows. dialerd.http serves them from the daemon's event loop, between two of its
+steps; what is read here is still copied first (a copy of a dict), never iterated as it changes.
 Labels are bounded: campaign, outcome, agent state, and the pool numbers of a campaign's
 caller-ID pool (a short list from its YAML) — never a customer's number. docs/metrics.md
 lists every metric.
@@ -14,11 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from caller_id_pool import NumberState
-from dialerd.errors import Fatal
 
 if TYPE_CHECKING:
     from dialerd.campaign import CampaignRunner
@@ -146,15 +144,3 @@ def _pacing_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
         for family, value in zip(families, values, strict=True):
             family.add_metric([runner.campaign.name], float(value))
     return iter(families)
-
-
-def serve(listen: str, collector: DaemonCollector) -> Callable[[], None]:
-    """Serve /metrics on `listen` ("host:port"); returns what stops the server."""
-    host, _, port = listen.rpartition(":")
-    registry = CollectorRegistry()
-    registry.register(collector)
-    try:
-        server, _thread = start_http_server(int(port), addr=host.strip("[]"), registry=registry)
-    except (OSError, ValueError) as exc:
-        raise Fatal(f"cannot serve metrics on {listen}: {exc}") from exc
-    return server.shutdown

@@ -22,6 +22,7 @@ from dialerd.domain import (
     OpenAttempt,
 )
 from dialerd.limits import AttemptHistory, Limits
+from dialerd.reasons import LeadOutlook
 
 
 class Store(Protocol):
@@ -60,6 +61,10 @@ class Store(Protocol):
     async def abandon_window(self, campaign_id: int, since: datetime) -> tuple[int, int]:
         """(connected, abandoned) calls of the campaign that ended since `since`."""
         ...
+
+    async def lead_outlook(self, campaign_id: int, now: datetime) -> LeadOutlook: ...
+
+    async def ping(self) -> None: ...
 
 
 class CallerIdLog(Protocol):

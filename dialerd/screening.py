@@ -27,6 +27,7 @@ again).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -65,11 +66,21 @@ def reopens_at(
     return next_opening(window, customer, now) or now + NEVER_OPENS_RETRY
 
 
+@dataclass
+class ScreenTally:
+    """Phones held back since the tally was started (dialerd.reasons reads a batch's)."""
+
+    blocked: int = 0  # on a do-not-call list
+    limited: int = 0  # an attempt limit holds them
+    outside_window: int = 0
+
+
 class DialScreen:
     def __init__(self, store: Store, node: str, clock: Clock) -> None:
         self._store = store
         self._node = node
         self._clock = clock
+        self.tally = ScreenTally()
 
     async def admitted(
         self, campaign_id: int, phones: Sequence[DuePhone], limits: Limits = NO_LIMITS
@@ -99,6 +110,7 @@ class DialScreen:
             return []
         by_phone = {match.phone_id: match for match in matches}
         blocks = [(p, by_phone[p.phone_id]) for p in phones if p.phone_id in by_phone]
+        self.tally.blocked += len(blocks)
         if blocks:
             await self._record(blocks, now)
         return [phone for phone in phones if phone.phone_id not in by_phone]
@@ -122,6 +134,7 @@ class DialScreen:
         until = reopens_at(campaign.calling_window, phone, now)
         if until is None:
             return False
+        self.tally.outside_window += 1
         try:
             await self._store.defer_phones(self._node, [phone.phone_id], until)
         except DialerdError as exc:  # the lease runs out; the next claim checks again
@@ -142,6 +155,7 @@ class DialScreen:
             log.warning("limits_check_failed", error=str(exc), phones=len(phones))
             return []
         held = {h.phone_id: d for h in found if (d := check(limits, h, now)) is not None}
+        self.tally.limited += len(held)
         for phone_id, deferral in held.items():
             await self._defer_limited(phone_id, deferral, now)
         allowed = {h.phone_id for h in found} - held.keys()  # no history read: not dialled
@@ -154,6 +168,7 @@ class DialScreen:
         try:
             await self._store.create_attempt(attempt, recheck)
         except LimitReached as exc:
+            self.tally.limited += 1
             await self._defer_limited(attempt.phone_id, exc.deferral, attempt.created_at)
             raise
 

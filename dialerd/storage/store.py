@@ -35,6 +35,7 @@ from dialerd.domain import (
     PhoneType,
 )
 from dialerd.limits import AttemptHistory, LimitReached, Limits
+from dialerd.reasons import LeadOutlook
 from dialerd.storage.connect import make_engine
 from dialerd.storage.dialing_sql import (
     APPLY_NEXT_DIAL,
@@ -233,6 +234,23 @@ class PgStore:
         async with self.transaction("reading the abandon window") as connection:
             connected, abandoned = (await connection.execute(statement)).one()
             return int(connected), int(abandoned)
+
+    async def lead_outlook(self, campaign_id: int, now: datetime) -> LeadOutlook:
+        """The campaign's earliest scheduled phone and its phones in progress: what tells
+        "nothing due now" from "list exhausted". Two index lookups, however long the list."""
+        s = phone_schedule.c
+        of_campaign = s.campaign_id == campaign_id
+        next_due = sa.select(sa.func.min(s.next_dial_at)).where(of_campaign, s.state == "scheduled")
+        busy = sa.select(sa.func.count()).where(of_campaign, s.state.in_(("leased", "dialing")))
+        statement = sa.select(next_due.scalar_subquery(), busy.scalar_subquery())
+        async with self.transaction("reading the lead outlook") as connection:
+            next_due_at, in_progress = (await connection.execute(statement)).one()
+        return LeadOutlook(next_due_at, int(in_progress), read_at=now)
+
+    async def ping(self) -> None:
+        """Raise StorageUnavailable unless PostgreSQL answers."""
+        async with self.transaction("checking the database") as connection:
+            await connection.execute(sa.text("SELECT 1"))
 
     async def attempt_histories(
         self, phones: Sequence[DuePhone], limits: Limits, now: datetime

@@ -10,7 +10,13 @@ from typing import Any
 from dialerd.config import Campaign, load_campaigns
 from dialerd.domain import DncMatch, DuePhone, PhoneType
 from dialerd.errors import DialerdError
-from dialerd.screening import NEVER_OPENS_RETRY, RECHECK_S, DialScreen, reopens_at
+from dialerd.screening import (
+    NEVER_OPENS_RETRY,
+    RECHECK_S,
+    DialScreen,
+    ScreenTally,
+    reopens_at,
+)
 from dialerd.window_settings import CallingWindowSettings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -126,6 +132,15 @@ async def test_a_phone_outside_its_window_is_put_back_until_it_opens() -> None:
     # Not dialled even when the deferral cannot be written: the lease runs out instead.
     failing = DialScreen(FakeStore(fail=ALL), "node-a", StepClock())  # type: ignore[arg-type]
     assert await failing.deferred(campaign, phone(2, time_zone="America/New_York"), NOW)
+
+
+async def test_the_tally_counts_what_was_held_back_and_why() -> None:
+    store = FakeStore([DncMatch(phone_id=2, entry_id=7, by_lead=False, reason="number x")])
+    screen = DialScreen(store, "node-a", StepClock())  # type: ignore[arg-type]
+    await screen.drop_blocked(1, [phone(1), phone(2)], NOW)
+    await screen.deferred(_campaign_with(OFFICE), phone(3, time_zone="America/New_York"), NOW)
+    await screen.deferred(_campaign_with(OFFICE), phone(1), NOW)  # open: not counted
+    assert screen.tally == ScreenTally(blocked=1, limited=0, outside_window=1)
 
 
 def _campaign_with(window: CallingWindowSettings) -> Campaign:

@@ -1,0 +1,172 @@
+"""The daemon's HTTP endpoints on `metrics.listen`: /metrics, /status, /healthz, /readyz.
+
+A small HTTP/1.1 server on asyncio streams, running in the daemon's own event loop: each
+page is built between two steps of the loop, so it reads the runners' state without racing
+them (and a loop too busy to answer is exactly what /healthz should show). One request per
+connection (`Connection: close`), GET and HEAD only, no request bodies. /metrics is the
+`DaemonCollector`'s families in the format the scraper's Accept header asks for, chosen by
+prometheus_client's own `choose_encoder`, as its HTTP server did before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
+
+from dialerd.errors import Fatal
+
+log = structlog.get_logger("dialerd.http")
+
+READ_TIMEOUT_S = 5.0
+MAX_REQUEST_BYTES = 16 * 1024
+JSON = "application/json"
+REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+REASONS |= {500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    content_type: str
+    body: bytes
+
+
+class Pages(Protocol):
+    """What the endpoints show: (ok, document) for the probes, a document for /status."""
+
+    def status(self) -> dict[str, Any]: ...
+
+    def health(self) -> tuple[bool, dict[str, Any]]: ...
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]: ...
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """`host:port` (`[::1]:9311` for IPv6) as (host, port); Fatal when it is not one."""
+    host, _, port = listen.rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        number = -1
+    if not host or not 0 < number < 65536:
+        raise Fatal(f"metrics.listen {listen!r} is not host:port, e.g. 127.0.0.1:9311")
+    return host.strip("[]"), number
+
+
+def json_response(document: dict[str, Any], status: int = 200) -> Response:
+    body = json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n"
+    return Response(status, JSON, body)
+
+
+def probe_response(result: tuple[bool, dict[str, Any]]) -> Response:
+    ok, document = result
+    return json_response(document, 200 if ok else 503)
+
+
+class Endpoints:
+    def __init__(self, pages: Pages, collector: Collector) -> None:
+        self._pages = pages
+        self._registry = CollectorRegistry()
+        self._registry.register(collector)
+        self._routes: dict[str, Callable[[str], Response]] = {
+            "/metrics": self.metrics,
+            "/status": lambda _: json_response(pages.status()),
+            "/healthz": lambda _: probe_response(pages.health()),
+            "/readyz": lambda _: probe_response(pages.readiness()),
+        }
+
+    def metrics(self, accept: str) -> Response:
+        encoder, content_type = choose_encoder(accept)
+        return Response(200, content_type, encoder(self._registry))
+
+    def respond(self, method: str, target: str, accept: str = "") -> Response:
+        path = target.split("?", 1)[0]
+        route = self._routes.get(path)
+        if route is None:
+            return text_response(404, f"no page {path}; try /status, /metrics, /healthz, /readyz")
+        if method not in ("GET", "HEAD"):
+            return text_response(405, f"{method} not allowed: GET or HEAD")
+        try:
+            return route(accept)
+        except Exception:  # a bug in a page must not stop the others, nor the daemon
+            log.exception("http_page_failed", path=path)
+            return text_response(500, "the page failed: see the daemon's log")
+
+
+def text_response(status: int, text: str) -> Response:
+    return Response(status, "text/plain; charset=utf-8", text.encode() + b"\n")
+
+
+def parse_head(head: bytes) -> tuple[str, str, str] | None:
+    """(method, target, Accept header) of a request's head, None when it is not HTTP/1.x."""
+    line, *fields = head.decode("latin-1").split("\r\n")
+    parts = line.split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        return None
+    headers = dict(f.split(":", 1) for f in fields if ":" in f)
+    accept = next((v.strip() for k, v in headers.items() if k.lower() == "accept"), "")
+    return parts[0], parts[1], accept
+
+
+def encode(response: Response, head_only: bool) -> bytes:
+    reason = REASONS.get(response.status, "")
+    lines = [
+        f"HTTP/1.1 {response.status} {reason}",
+        f"Content-Type: {response.content_type}",
+        f"Content-Length: {len(response.body)}",
+        "Cache-Control: no-store",
+        "Connection: close",
+    ]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return head if head_only else head + response.body
+
+
+class HttpServer:
+    def __init__(self, endpoints: Endpoints) -> None:
+        self._endpoints = endpoints
+        self._server: asyncio.Server | None = None
+
+    async def start(self, listen: str) -> None:
+        host, port = parse_listen(listen)
+        try:
+            self._server = await asyncio.start_server(
+                self._serve, host, port, limit=MAX_REQUEST_BYTES
+            )
+        except OSError as exc:
+            raise Fatal(f"cannot serve metrics and status on {listen}: {exc}") from exc
+        log.info("http_listening", listen=listen)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT_S)
+            request = parse_head(head)
+            if request is None:
+                response, method = text_response(400, "not an HTTP/1.x request"), "GET"
+            else:
+                method = request[0]
+                response = self._endpoints.respond(*request)
+            writer.write(encode(response, head_only=method == "HEAD"))
+            await writer.drain()
+        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
+            pass  # a client that went away: nothing to answer
+        except (asyncio.LimitOverrunError, ValueError):
+            pass  # a request head over MAX_REQUEST_BYTES: not one of ours
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
