@@ -116,6 +116,12 @@ SIMPLE_STOPS = {
 }
 
 
+FAILED_STOPS = {  # stops whose text ends with the error seen
+    Stop.DATABASE: (Code.DATABASE_UNAVAILABLE, "cannot claim due phones"),
+    Stop.OUTCOMES_HELD: (Code.OUTCOMES_HELD, "no new calls until results are safe"),
+}
+
+
 def reasons(facts: RunnerFacts) -> list[Why]:
     """Why the last round placed no dial; empty when it placed some."""
     stop = facts.stop
@@ -123,10 +129,9 @@ def reasons(facts: RunnerFacts) -> list[Why]:
         return [Why(Code.STOPPING, "campaign stopping: calls in progress end, no new dials")]
     if stop in SIMPLE_STOPS:
         return [SIMPLE_STOPS[stop]]
-    if stop is Stop.DATABASE:
-        return [Why(Code.DATABASE_UNAVAILABLE, f"cannot claim due phones: {facts.error}")]
-    if stop is Stop.OUTCOMES_HELD:
-        return [Why(Code.OUTCOMES_HELD, f"no new calls until results are safe: {facts.error}")]
+    if stop in FAILED_STOPS:
+        code, text = FAILED_STOPS[stop]
+        return [Why(code, f"{text}: {facts.error}")]
     if stop is Stop.PACING:
         return [pacing_hold(facts, facts.inputs)] if facts.inputs is not None else []
     held = batch_reasons(facts.batch) if facts.batch and not facts.batch.dialled else []
