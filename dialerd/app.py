@@ -39,12 +39,14 @@ from dialerd.errors import ConfigError, Fatal, Unavailable
 from dialerd.metrics import DaemonCollector
 from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
+from dialerd.probes import LeadCounter, LoopLag
 from dialerd.progress import progress_line
 from dialerd.rotation import CallerIdRotator
 from dialerd.sdnotify import Notifier
 from dialerd.service import dialing_status, ping_redis
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
+from dialerd.storage.lead_counts import PgLeadCounts
 
 log = structlog.get_logger("dialerd")
 
@@ -139,6 +141,8 @@ class Daemon:
         self.reload_failures = 0  # reloads refused for an invalid configuration
         self._caller_ids: CallerIdStore | None = None  # opened (and rebuilt) at start
         self._records: PgCallerIdLog | None = None
+        self.lead_counter: LeadCounter | None = None  # for the metrics, like the loop lag
+        self.loop_lag = LoopLag(self.clock.monotonic)
 
     # ---- start and stop --------------------------------------------------------
 
@@ -157,6 +161,7 @@ class Daemon:
             self.notifier.status("starting: checking Redis")
             await ping_redis(self.config.redis)
         self._records = PgCallerIdLog(store)
+        self.lead_counter = LeadCounter(PgLeadCounts(store), self.clock.now)
         self._caller_ids = await open_caller_id_store(self.config, self._records, self.clock.now())
         server = self.config.asterisk[0]
         self.notifier.status(f"starting: connecting to Asterisk AMI at {server.host}:{server.port}")
@@ -204,11 +209,13 @@ class Daemon:
             self._group = group
             self._spawn(self._pump(ami), "ami-events")
             self._spawn(writer.run(), "outcome-writer")
+            self._spawn(self.loop_lag.run(), "loop-lag")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)
             log.info("daemon_started", node=self.config.node, campaigns=sorted(self.runners))
             self._spawn(self.notifier.keep_alive(), "watchdog")
+            self._spawn(self._count_leads(), "lead-counts")
             self.notifier.ready(dialing_status(len(self.runners)))
             self._start_extras(duration_s, progress)
             await self.stop_requested.wait()
@@ -230,6 +237,18 @@ class Daemon:
     @property
     def pending_outcomes(self) -> int:
         return self._writer.pending if self._writer is not None else 0
+
+    @property
+    def outcome_writer(self) -> OutcomeWriter | None:
+        return self._writer
+
+    @property
+    def ami(self) -> AmiClient | None:
+        return self._ami
+
+    async def _count_leads(self) -> None:
+        assert self.lead_counter is not None
+        await self.lead_counter.run(lambda: [r.campaign_id for r in self.runners.values()])
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         assert self._group is not None
