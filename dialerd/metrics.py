@@ -158,6 +158,8 @@ PACING_GAUGES = (
     ("dialerd_abandon_budget_calls", "Abandons the compliance window can still absorb"),
     ("dialerd_abandon_rate_ratio", "Abandoned / (connected + abandoned) over the window"),
     ("dialerd_dials_wanted", "Dials the last pacing decision placed"),
+    ("dialerd_abandon_target_ratio", "The campaign's abandon target (pacing.abandon_target)"),
+    ("dialerd_abandon_window_answered_calls", "Live answers (connected + abandoned) in the window"),
 )
 
 
@@ -172,6 +174,8 @@ def _pacing_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
             d.budget_left,
             window.rate,
             d.dials,
+            runner.pacer.settings.abandon_target,
+            window.answered,
         )
         for family, value in zip(families, values, strict=True):
             family.add_metric([runner.campaign.name], float(value))
