@@ -42,6 +42,7 @@ from dialerd.journal import Journal
 from dialerd.metrics import DaemonCollector
 from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
+from dialerd.probes import LeadCounter, LoopLag
 from dialerd.progress import progress_line
 from dialerd.rotation import CallerIdRotator
 from dialerd.sdnotify import Notifier
@@ -50,6 +51,7 @@ from dialerd.status import StatusKeeper, health, readiness, status_document
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
 from dialerd.storage.dispositions import PgDispositions
+from dialerd.storage.lead_counts import PgLeadCounts
 
 log = structlog.get_logger("dialerd")
 
@@ -148,6 +150,8 @@ class Daemon:
         self._left_in_journal: list[JournalItem] = []  # results an earlier run did not write
         self._dispositions: DispositionRecorder | None = None
         self.keeper: StatusKeeper | None = None  # what /status and the probes read
+        self.lead_counter: LeadCounter | None = None  # for the metrics, like the loop lag
+        self.loop_lag = LoopLag(self.clock.monotonic)
 
     # ---- start and stop --------------------------------------------------------
 
@@ -168,6 +172,7 @@ class Daemon:
         self._open_journal()
         self._records = PgCallerIdLog(store)
         self._dispositions = DispositionRecorder(PgDispositions(store))
+        self.lead_counter = LeadCounter(PgLeadCounts(store), self.clock.now)
         self._caller_ids = await open_caller_id_store(self.config, self._records, self.clock.now())
         server = self.config.asterisk[0]
         self.notifier.status(f"starting: connecting to Asterisk AMI at {server.host}:{server.port}")
@@ -222,11 +227,13 @@ class Daemon:
                 self._spawn(self._dispositions.run(), "dispositions")
             self._spawn(self._keeper().run(), "status-checks")
             self._spawn(self._keeper().beat(), "loop-beat")
+            self._spawn(self.loop_lag.run(), "loop-lag")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)
             log.info("daemon_started", node=self.config.node, campaigns=sorted(self.runners))
             self._spawn(self.notifier.keep_alive(), "watchdog")
+            self._spawn(self._count_leads(), "lead-counts")
             self.notifier.ready(dialing_status(len(self.runners)))
             self._start_extras(duration_s, progress)
             await self.stop_requested.wait()
@@ -265,6 +272,18 @@ class Daemon:
     @property
     def pending_outcomes(self) -> int:
         return self._writer.pending if self._writer is not None else 0
+
+    @property
+    def outcome_writer(self) -> OutcomeWriter | None:
+        return self._writer
+
+    @property
+    def ami(self) -> AmiClient | None:
+        return self._ami
+
+    async def _count_leads(self) -> None:
+        assert self.lead_counter is not None
+        await self.lead_counter.run(lambda: [r.campaign_id for r in self.runners.values()])
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         assert self._group is not None

@@ -24,6 +24,7 @@ from ami import ConnectionLost as AmiConnectionLost
 from ami.errors import ActionTimeout, AmiError, NotConnected
 from caller_id_pool import NoneAvailable, Reservation
 from dialerd.agents import AgentBoard
+from dialerd.callstats import CallStats
 from dialerd.calltrack import (
     Call,
     CallEvent,
@@ -94,6 +95,7 @@ class CampaignRunner:
         self.rotator = wiring.rotator_for(campaign)
         self.pacer = Pacer.create(campaign)
         self.deferred = 0  # dials put off for want of a caller ID
+        self.stats = CallStats()  # latencies and caller-ID usage, for the metrics
         self._recent_dials: deque[float] = deque()
         self.stopping = False
         self._wake = asyncio.Event()
@@ -316,6 +318,7 @@ class CampaignRunner:
         self._recent_dials.append(started)
         self._w.register(str(attempt_id), self)
         self.dials += 1
+        self.stats.dialled(presented)
         if not await self._originate(attempt_id, phone, presented) and reservation:
             await self._release_caller_id(reservation)
 
@@ -377,7 +380,8 @@ class CampaignRunner:
         before = live.call.state
         live.call, effects = step(live.call, event, self._w.clock.now())
         if live.call.state is not before:
-            live.since = self._w.clock.monotonic()
+            entered, live.since = live.since, self._w.clock.monotonic()
+            self.stats.changed(before, live.call.state, live.started, entered, live.since)
             if before is CallState.ORIGINATING and live.call.answered_at is not None:
                 self.pacer.learn([dial_result(live.since - live.started, answered=True)])
         for finished in effects:

@@ -2,10 +2,13 @@
 
 A collector turns the runners' own counts into metric families when Prometheus scrapes, so
 nothing in the dialing path increments a metric and no count can drift from what the
-runner knows. dialerd.http serves them from the daemon's event loop, between two of its
-steps; what is read here is still copied first (a copy of a dict), never iterated as it changes.
-Labels are bounded: campaign, outcome, agent state, and the pool numbers of a campaign's
-caller-ID pool (a short list from its YAML) — never a customer's number. docs/metrics.md
+runner knows. Latencies are observed into frozen histograms (dialerd.callstats) by the
+runners, the outcome writer and the loop-lag probe; lead counts come from a background
+query (dialerd.probes), never from the database at scrape time. dialerd.http serves them
+from the daemon's event loop, between two of its steps; what is read here is still copied
+first (a copy of a dict), never iterated as it changes. Labels are bounded: campaign,
+outcome, agent state, lead state, and the caller IDs of a campaign's YAML (pool numbers, or
+its one fixed number) — never a customer's number. docs/metrics.md
 lists every metric.
 """
 
@@ -14,12 +17,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 
 from caller_id_pool import NumberState
+from dialerd.callstats import Histogram
 
 if TYPE_CHECKING:
+    from ami import AmiClient
     from dialerd.campaign import CampaignRunner
+    from dialerd.outcomes import OutcomeWriter
+    from dialerd.probes import LeadCounter, LeadCounts, LoopLag
 
 Clock = Callable[[], float]
 
@@ -38,6 +50,15 @@ class Watched(Protocol):
     @property
     def pending_outcomes(self) -> int: ...
 
+    @property
+    def outcome_writer(self) -> OutcomeWriter | None: ...
+
+    @property
+    def ami(self) -> AmiClient | None: ...
+
+    lead_counter: LeadCounter | None
+    loop_lag: LoopLag
+
 
 class DaemonCollector:
     def __init__(self, daemon: Watched, monotonic: Clock) -> None:
@@ -50,7 +71,16 @@ class DaemonCollector:
         yield from _line_and_agent_metrics(runners, self._monotonic())
         yield from _caller_id_metrics(runners)
         yield from _pacing_metrics(runners)
+        yield from _latency_metrics(runners)
+        yield from _lead_metrics(runners, self._daemon.lead_counter)
         yield from _daemon_metrics(self._daemon)
+        yield from _ami_metrics(self._daemon.ami)
+        yield from _writer_metrics(self._daemon.outcome_writer)
+        yield _histogram(
+            "dialerd_event_loop_lag_seconds",
+            "How late the event loop woke from a 0.25 s sleep",
+            [([], self._daemon.loop_lag.histogram)],
+        )
 
 
 def _daemon_metrics(daemon: Watched) -> Iterator[Metric]:
@@ -116,7 +146,7 @@ def _caller_id_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
             for each in NumberState:
                 value = 1.0 if number.state is each else 0.0
                 state.add_metric([runner.campaign.name, number.number, each.value], value)
-    return iter((state,))
+    return iter((state, _caller_id_dials(runners)))
 
 
 PACING_GAUGES = (
@@ -126,6 +156,8 @@ PACING_GAUGES = (
     ("dialerd_abandon_budget_calls", "Abandons the compliance window can still absorb"),
     ("dialerd_abandon_rate_ratio", "Abandoned / (connected + abandoned) over the window"),
     ("dialerd_dials_wanted", "Dials the last pacing decision placed"),
+    ("dialerd_abandon_target_ratio", "The campaign's abandon target (pacing.abandon_target)"),
+    ("dialerd_abandon_window_answered_calls", "Live answers (connected + abandoned) in the window"),
 )
 
 
@@ -140,7 +172,99 @@ def _pacing_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
             d.budget_left,
             window.rate,
             d.dials,
+            runner.pacer.settings.abandon_target,
+            window.answered,
         )
         for family, value in zip(families, values, strict=True):
             family.add_metric([runner.campaign.name], float(value))
     return iter(families)
+
+
+def _caller_id_dials(runners: list[CampaignRunner]) -> Metric:
+    dials = CounterMetricFamily(
+        "dialerd_caller_id_dials",
+        "Originates sent with each caller ID presented",
+        labels=["campaign", "number"],
+    )
+    for runner in runners:
+        for number, count in dict(runner.stats.presented).items():
+            dials.add_metric([runner.campaign.name, number], count)
+    return dials
+
+
+def _latency_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
+    yield _histogram(
+        "dialerd_originate_to_answer_seconds",
+        "From the Originate to the customer's answer, for answered calls",
+        [([r.campaign.name], r.stats.to_answer) for r in runners],
+        labels=["campaign"],
+    )
+    yield _histogram(
+        "dialerd_answer_to_agent_seconds",
+        "From the customer's answer to an agent taking the call, for connected calls",
+        [([r.campaign.name], r.stats.to_agent) for r in runners],
+        labels=["campaign"],
+    )
+
+
+LEAD_STATES = ("due", "scheduled", "exhausted")
+
+
+def _lead_metrics(runners: list[CampaignRunner], counter: LeadCounter | None) -> Iterator[Metric]:
+    leads = GaugeMetricFamily(
+        "dialerd_leads",
+        "Leads by where they stand (due, scheduled, exhausted), counted every 15 s",
+        labels=["campaign", "state"],
+    )
+    counts = counter.counts if counter is not None else {}
+    for runner in runners:
+        found = counts.get(runner.campaign_id)
+        if found is None:  # not counted yet: no value rather than a false 0
+            continue
+        for state, count in zip(LEAD_STATES, _lead_values(found), strict=True):
+            leads.add_metric([runner.campaign.name, state], count)
+    yield leads
+
+
+def _lead_values(counts: LeadCounts) -> tuple[int, int, int]:
+    return counts.due, counts.scheduled, counts.exhausted
+
+
+def _ami_metrics(ami: AmiClient | None) -> Iterator[Metric]:
+    reconnects = CounterMetricFamily(
+        "dialerd_ami_reconnects", "Logins to the AMI after the first one (connection regained)"
+    )
+    reconnects.add_metric([], ami.reconnects if ami is not None else 0)
+    yield reconnects
+    rtt = GaugeMetricFamily("dialerd_ami_ping_rtt_seconds", "Round trip of the last AMI Ping")
+    if ami is not None and ami.last_ping_rtt_s is not None:
+        rtt.add_metric([], ami.last_ping_rtt_s)
+    yield rtt
+
+
+def _writer_metrics(writer: OutcomeWriter | None) -> Iterator[Metric]:
+    written = CounterMetricFamily("dialerd_outcomes_written", "Outcomes written to PostgreSQL")
+    written.add_metric([], writer.written if writer is not None else 0)
+    failures = CounterMetricFamily(
+        "dialerd_outcome_write_failures", "Batch writes of outcomes that failed (each retried)"
+    )
+    failures.add_metric([], writer.failures if writer is not None else 0)
+    yield from (written, failures)
+    if writer is not None:
+        yield _histogram(
+            "dialerd_outcome_write_seconds",
+            "Time to write one batch of outcomes to PostgreSQL",
+            [([], writer.write_latency)],
+        )
+
+
+def _histogram(
+    name: str,
+    documentation: str,
+    series: Iterable[tuple[list[str], Histogram]],
+    labels: list[str] | None = None,
+) -> Metric:
+    family = HistogramMetricFamily(name, documentation, labels=labels)
+    for values, histogram in series:
+        family.add_metric(values, histogram.cumulative(), sum_value=histogram.total)
+    return family

@@ -5,7 +5,8 @@ A failed write keeps its batch at the head of the line and is retried with backo
 the order of writes is preserved and nothing is lost while the database is away. With a
 journal (dialerd/journal.py), each result is also on disk, fsync'd, before the database is
 tried, so a crash during an outage loses nothing either; when the journal cannot be
-written, `journal_error` says why and the campaigns stop dialing until it can.
+written, `journal_error` says why and the campaigns stop dialing until it can. The
+writer counts what it wrote and what failed, and times each batch, for the metrics.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import structlog
 
+from dialerd.callstats import WRITE_BUCKETS_S, Histogram
 from dialerd.domain import AttemptResult, NextDial
 from dialerd.errors import DialerdError
 from dialerd.journal import Journal, JournalError
@@ -36,6 +39,7 @@ class OutcomeWriter:
         interval_s: float = 0.2,
         max_backoff_s: float = 5.0,
         journal: Journal | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._journal = journal
@@ -46,12 +50,14 @@ class OutcomeWriter:
         self._batch_size = batch_size
         self._interval_s = interval_s
         self._max_backoff_s = max_backoff_s
+        self._monotonic = monotonic
         self._items: deque[Item] = deque()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self.written = 0
-        self.failures = 0
+        self.written = 0  # results written
+        self.failures = 0  # batch writes that failed (each is retried)
+        self.write_latency = Histogram(WRITE_BUCKETS_S)  # seconds per batch written
 
     @property
     def pending(self) -> int:
@@ -92,6 +98,7 @@ class OutcomeWriter:
         while self._items or self._fresh:
             await self._journal_fresh()
             batch = [self._items[i] for i in range(min(self._batch_size, len(self._items)))]
+            started = self._monotonic()
             try:
                 await self._store.record_results(batch)
             except DialerdError as exc:
@@ -102,6 +109,7 @@ class OutcomeWriter:
                 backoff_s = min(backoff_s * 2, self._max_backoff_s)
                 continue
             self.failing = False
+            self.write_latency = self.write_latency.observe(self._monotonic() - started)
             for _ in batch:
                 self._items.popleft()
             self.written += len(batch)
