@@ -186,7 +186,7 @@ class Daemon:
         writer = OutcomeWriter(store, journal=self.journal)
         writer.restore(self._left_in_journal)
         self._ami, self._writer = ami, writer
-        self.keeper = StatusKeeper(self, store, self.config.redis, self.clock)
+        self.keeper = StatusKeeper(self, store, self.config.redis, self.clock, self.loop_lag)
         http = HttpServer(Endpoints(self, DaemonCollector(self, self.clock.monotonic)))
         try:
             await http.start(self.config.metrics.listen)
@@ -226,7 +226,6 @@ class Daemon:
             if self._dispositions is not None:
                 self._spawn(self._dispositions.run(), "dispositions")
             self._spawn(self._keeper().run(), "status-checks")
-            self._spawn(self._keeper().beat(), "loop-beat")
             self._spawn(self.loop_lag.run(), "loop-lag")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)

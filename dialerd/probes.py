@@ -19,6 +19,7 @@ from dialerd.callstats import LAG_BUCKETS_S, Histogram
 from dialerd.errors import DialerdError
 
 log = structlog.get_logger("dialerd.probes")
+STALL_LOG_S = 5.0  # a wake-up this late is logged: Originates and events waited as long
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +65,20 @@ class LeadCounter:
 
 class LoopLag:
     """How late the event loop wakes from a short sleep: time a dial round or an event
-    handler holds the loop, which delays every other campaign's events."""
+    handler holds the loop, which delays every other campaign's events. The histogram is
+    for the metrics; `last_s`, the latest lateness, for /healthz."""
 
     def __init__(self, monotonic: Callable[[], float], interval_s: float = 0.25) -> None:
         self._monotonic = monotonic
         self._interval_s = interval_s
         self.histogram = Histogram(LAG_BUCKETS_S)
+        self.last_s = 0.0
 
     async def run(self) -> None:
         while True:
             before = self._monotonic()
             await asyncio.sleep(self._interval_s)
-            late_s = self._monotonic() - before - self._interval_s
-            self.histogram = self.histogram.observe(max(0.0, late_s))
+            self.last_s = max(0.0, self._monotonic() - before - self._interval_s)
+            self.histogram = self.histogram.observe(self.last_s)
+            if self.last_s > STALL_LOG_S:
+                log.warning("event_loop_stalled", lag_s=round(self.last_s, 2))

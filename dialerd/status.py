@@ -5,7 +5,8 @@ is built from the runners' state in one step of the loop: nothing changes while 
 The `StatusKeeper` task does the periodic work the pages must not do per request: it asks
 PostgreSQL for the lead outlook of each campaign whose last round found nothing to dial
 (so "nothing due now" and "list exhausted" can be told apart), checks that PostgreSQL (and
-Redis, when configured) answer, and measures how late the event loop wakes up.
+Redis, when configured) answer. How late the event loop wakes up comes from the daemon's
+loop-lag probe (dialerd.probes.LoopLag), the one the metrics read too.
 
 * /healthz: the process is alive and its loop responsive: 200 unless the loop woke more
   than `LAG_LIMIT_S` late at its last beat or a campaign's dial loop has not finished a round
@@ -30,6 +31,7 @@ from dialerd.agents import INUSE, RINGING, AgentBoard
 from dialerd.config import RedisSettings
 from dialerd.errors import DialerdError
 from dialerd.ports import Clock, Store
+from dialerd.probes import LoopLag
 from dialerd.reasons import LeadOutlook, RunnerFacts, Stop, reasons
 from dialerd.service import ping_redis
 from pacing.controller import risk_limit
@@ -41,7 +43,6 @@ log = structlog.get_logger("dialerd.status")
 
 PROBE_INTERVAL_S = 10.0  # lead outlooks, PostgreSQL and Redis checks
 FRESH_S = 30.0  # a dependency last seen answering longer ago than this is not ready
-BEAT_S = 1.0
 LAG_LIMIT_S = 5.0  # the event loop woke this late: Originates and events wait as long
 STALLED_ROUND_S = 120.0
 NEEDS_OUTLOOK = frozenset({Stop.NOTHING_DUE, Stop.SCREENED})
@@ -82,7 +83,12 @@ class Check:
 
 class StatusKeeper:
     def __init__(
-        self, daemon: Watched, store: Store, redis: RedisSettings | None, clock: Clock
+        self,
+        daemon: Watched,
+        store: Store,
+        redis: RedisSettings | None,
+        clock: Clock,
+        lag: LoopLag,
     ) -> None:
         self._daemon = daemon
         self._store = store
@@ -92,7 +98,7 @@ class StatusKeeper:
         self.started_at = start
         self.database = Check(start)
         self.redis = Check(start) if redis is not None else None
-        self.loop_lag_s = 0.0
+        self.lag = lag  # the daemon's loop-lag probe (dialerd.probes), also the metrics'
 
     async def run(self) -> None:
         while True:
@@ -102,14 +108,9 @@ class StatusKeeper:
                 log.exception("status_check_failed")
             await asyncio.sleep(PROBE_INTERVAL_S)
 
-    async def beat(self) -> None:
-        """How late the event loop wakes up: the measure of its responsiveness."""
-        while True:
-            before = self.clock.monotonic()
-            await asyncio.sleep(BEAT_S)
-            self.loop_lag_s = max(0.0, self.clock.monotonic() - before - BEAT_S)
-            if self.loop_lag_s > LAG_LIMIT_S:
-                log.warning("event_loop_stalled", lag_s=round(self.loop_lag_s, 2))
+    @property
+    def loop_lag_s(self) -> float:
+        return self.lag.last_s
 
     async def probe(self) -> None:
         asked = [r for r in self._daemon.watched_runners() if r.last_stop in NEEDS_OUTLOOK]

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from dialerd.agents import INUSE, NOT_INUSE, UNAVAILABLE, Agent, AgentBoard
+from dialerd.probes import LoopLag
 from dialerd.reasons import LeadOutlook, Stop
 from dialerd.status import (
     FRESH_S,
@@ -77,7 +78,8 @@ class FakeDaemon:
 
 def keeper_for(daemon: FakeDaemon, store: FakeStore) -> tuple[StatusKeeper, StepClock]:
     clock = StepClock()
-    return StatusKeeper(daemon, store, None, clock), clock  # type: ignore[arg-type]
+    lag = LoopLag(clock.monotonic)
+    return StatusKeeper(daemon, store, None, clock, lag), clock  # type: ignore[arg-type]
 
 
 async def test_only_campaigns_with_nothing_to_dial_get_an_outlook() -> None:
@@ -136,9 +138,9 @@ def test_a_late_event_loop_or_a_stalled_dial_loop_is_unhealthy() -> None:
         True,
         {"ok": True, "uptime_s": 0.0, "loop_lag_s": 0.0, "problems": []},
     )
-    keeper.loop_lag_s = LAG_LIMIT_S + 1
+    keeper.lag.last_s = LAG_LIMIT_S + 1
     assert health(daemon, keeper)[0] is False
-    keeper.loop_lag_s = 0.0
+    keeper.lag.last_s = 0.0
     clock.t += STALLED_ROUND_S + 1
     healthy, document = health(daemon, keeper)
     assert healthy is False
