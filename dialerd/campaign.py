@@ -175,9 +175,8 @@ class CampaignRunner:
             return
         now = self._w.clock.monotonic()
         await self._refresh_window(now)
-        seen = self.situation(now)
-        self.last_inputs = self.pacer.inputs(seen, now)
-        decision = self.pacer.decide(seen, now)
+        self.last_inputs = inputs = self.pacer.inputs(self.situation(now), now)
+        decision = self.pacer.decide(inputs, now)
         self.last_decision = decision
         if decision.dials <= 0:
             self.last_stop = Stop.PACING

@@ -83,8 +83,9 @@ class Pacer:
     def window_read(self, counts: WindowCounts, now: float) -> None:
         self.window, self.window_read_at = counts, now
 
-    def decide(self, seen: Situation, now: float) -> Decision:
-        decision, self.state = decide(self.inputs(seen, now), self.state, now)
+    def decide(self, inputs: PacingInputs, now: float) -> Decision:
+        """The decision for `inputs` (from `inputs`, which /status shows as well)."""
+        decision, self.state = decide(inputs, self.state, now)
         return decision
 
     def inputs(self, seen: Situation, now: float) -> PacingInputs:
