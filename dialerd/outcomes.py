@@ -44,7 +44,7 @@ class OutcomeWriter:
         self._store = store
         self._journal = journal
         self._fresh: deque[Item] = deque()  # put, not yet in the journal
-        self._journal_gap = False  # some of _items never reached the journal
+        # why the last append failed; while set, some results never reached the journal
         self.journal_error: str | None = None
         self.failing = False  # the last database write failed
         self._batch_size = batch_size
@@ -123,14 +123,13 @@ class OutcomeWriter:
         After a failed append the journal is rewritten whole (everything still pending) at
         the next success, so that it never misses a result the database has not got."""
         fresh = list(self._fresh)
-        for _ in fresh:
-            self._fresh.popleft()
+        self._fresh.clear()
         self._items.extend(fresh)
-        if self._journal is None or not (fresh or self._journal_gap):
+        if self._journal is None or (not fresh and self.journal_error is None):
             return
         journal = self._journal
         try:
-            if self._journal_gap:
+            if self.journal_error is not None:
                 await asyncio.to_thread(_rewrite, journal, list(self._items))
             else:
                 await asyncio.to_thread(journal.append, fresh)
@@ -138,15 +137,13 @@ class OutcomeWriter:
             if self.journal_error is None:
                 log.error("outcome_journal_unwritable", error=str(exc), pending=self.pending)
             self.journal_error = str(exc)
-            self._journal_gap = True
             return
         if self.journal_error is not None:
             log.info("outcome_journal_writable", pending=self.pending)
         self.journal_error = None
-        self._journal_gap = False
 
     async def _clear_journal(self) -> None:
-        if self._journal is None or self._journal_gap:
+        if self._journal is None or self.journal_error is not None:
             return
         try:
             await asyncio.to_thread(self._journal.clear)

@@ -14,6 +14,12 @@ import structlog
 from dialerd import logs
 
 
+def as_journal_stream(stream: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `stream` the journal stream systemd would have given the process."""
+    status = os.fstat(stream.fileno())
+    monkeypatch.setenv("JOURNAL_STREAM", f"{status.st_dev}:{status.st_ino}")
+
+
 def log_lines(path: Path) -> list[str]:
     return path.read_text().splitlines()
 
@@ -57,8 +63,7 @@ def test_priority_prefix_on_each_line_when_stdout_is_the_journal(
 ) -> None:
     out = tmp_path / "journal.log"
     with out.open("w") as stream:
-        status = os.fstat(stream.fileno())
-        monkeypatch.setenv("JOURNAL_STREAM", f"{status.st_dev}:{status.st_ino}")
+        as_journal_stream(stream, monkeypatch)
         logs.configure("debug", stream=stream)
         log = structlog.get_logger()
         log.error("outcomes_not_written", pending=3)
@@ -110,8 +115,7 @@ def test_library_lines_on_stderr_get_a_prefix_too(
 ) -> None:
     err = tmp_path / "stderr.log"
     with err.open("w") as stream:
-        status = os.fstat(stream.fileno())
-        monkeypatch.setenv("JOURNAL_STREAM", f"{status.st_dev}:{status.st_ino}")
+        as_journal_stream(stream, monkeypatch)
         monkeypatch.setattr("sys.stderr", stream)
         logs.configure("info", stream=stream)
         logging.getLogger("alembic").warning("no revision for %s", "+447700900123")
