@@ -1,9 +1,9 @@
 """Observations for the metrics the runners' own counts do not hold: latencies and usage.
 
 Pure values, no clock and no I/O: the runner passes the monotonic times it already has
-when a call changes state, and the metrics collector reads the result at scrape time from
-its own thread. Every observation replaces a frozen `Histogram` (one attribute store), so
-the collector never sees a half-updated one.
+when a call changes state, and the metrics collector reads the result at scrape time
+(dialerd.http serves it from the same event loop). Every observation replaces a frozen
+`Histogram`, so a value handed to a scrape is never changed under it.
 """
 
 from __future__ import annotations
