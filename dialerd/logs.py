@@ -106,7 +106,9 @@ def configure(level: str = "info", stream: Any = None) -> None:
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(out),
-        cache_logger_on_first_use=True,
+        # Not cached: `dialerd` configures once for every command and again for `run`, and
+        # a logger cached in between would keep the first set-up (and its stream).
+        cache_logger_on_first_use=False,
     )
 
 

@@ -67,8 +67,10 @@ async def notify_socket() -> AsyncIterator[NotifyListener]:
         receiver = asyncio.create_task(listener._receive(), name="notify-listener")
         try:
             yield listener
-        finally:
+        finally:  # the reader leaves the loop before the socket closes: its fd is reused
             receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await receiver
             sock.close()
 
 

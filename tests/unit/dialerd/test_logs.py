@@ -24,12 +24,6 @@ def log_lines(path: Path) -> list[str]:
     return path.read_text().splitlines()
 
 
-@pytest.fixture(autouse=True)
-def _reset_structlog() -> Any:
-    yield
-    structlog.reset_defaults()
-
-
 def test_numbers_are_masked_in_every_field_and_message(tmp_path: Path) -> None:
     out = tmp_path / "out.log"
     with out.open("w") as stream:
