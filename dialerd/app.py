@@ -46,7 +46,7 @@ from dialerd.probes import LeadCounter, LoopLag
 from dialerd.progress import progress_line
 from dialerd.rotation import CallerIdRotator
 from dialerd.sdnotify import Notifier
-from dialerd.service import dialing_status, ping_redis
+from dialerd.service import ReloadResult, dialing_status, ping_redis
 from dialerd.status import StatusKeeper, health, readiness, status_document
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
@@ -133,6 +133,8 @@ class Daemon:
         self.notifier = notifier or Notifier(None)
         self.campaigns_dir = config_dir / config.campaigns_dir
         self.clock = clock or SystemClock()
+        # the configuration read at start counts as the first load, until a SIGHUP
+        self.last_reload = ReloadResult(ok=True, at=self.clock.now().timestamp())
         self.runners: dict[str, CampaignRunner] = {}
         self.calls: dict[str, CampaignRunner] = {}
         self.stop_requested = asyncio.Event()
@@ -473,6 +475,7 @@ class Daemon:
             campaigns = load_campaigns(self.campaigns_dir)
         except ConfigError as exc:
             self.reload_failures += 1
+            self.last_reload = ReloadResult(ok=False, at=self.clock.now().timestamp())
             for problem in exc.problems:
                 log.error("config_reload_rejected", problem=str(problem))
             active = sum(not r.stopping for r in self.runners.values())
@@ -488,6 +491,7 @@ class Daemon:
         for campaign in campaigns.values():
             if campaign.name not in self.runners:
                 self._spawn(self._start_runner(campaign), f"start-{campaign.name}")
+        self.last_reload = ReloadResult(ok=True, at=self.clock.now().timestamp())
         log.info("config_reloaded", campaigns=sorted(campaigns))
         self.notifier.ready(dialing_status(sum(c.enabled for c in campaigns.values())))
 

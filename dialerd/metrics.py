@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from dialerd.campaign import CampaignRunner
     from dialerd.outcomes import OutcomeWriter
     from dialerd.probes import LeadCounter, LeadCounts, LoopLag
+    from dialerd.service import ReloadResult
 
 Clock = Callable[[], float]
 
@@ -43,6 +44,9 @@ class Watched(Protocol):
 
     @property
     def reload_failures(self) -> int: ...
+
+    @property
+    def last_reload(self) -> ReloadResult: ...
 
     @property
     def ami_connected(self) -> bool: ...
@@ -94,7 +98,22 @@ def _daemon_metrics(daemon: Watched) -> Iterator[Metric]:
         "dialerd_outcomes_pending", "Outcomes waiting to be written to PostgreSQL"
     )
     pending.add_metric([], daemon.pending_outcomes)
-    return iter((ami, reloads, pending))
+    return iter((ami, reloads, pending, *_reload_metrics(daemon.last_reload)))
+
+
+def _reload_metrics(last: ReloadResult) -> Iterator[Metric]:
+    ok = GaugeMetricFamily(
+        "dialerd_config_last_reload_successful",
+        "0 if the last SIGHUP reload was refused (the old configuration runs), else 1",
+    )
+    ok.add_metric([], 1.0 if last.ok else 0.0)
+    yield ok
+    at = GaugeMetricFamily(
+        "dialerd_config_last_reload_timestamp_seconds",
+        "When the configuration was last loaded: at start, or the last SIGHUP",
+    )
+    at.add_metric([], last.at)
+    yield at
 
 
 def _call_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
