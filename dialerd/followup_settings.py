@@ -7,9 +7,10 @@ in a file or in an environment variable, never logged.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from dialerd.followups import FollowupKind, FollowupRules, MissedCallMode
 from dialerd.secret_source import SecretSource
@@ -42,7 +43,19 @@ class DeliverySettings(_Strict):
         return self
 
 
-Url = Annotated[str, Field(pattern=URL_PATTERN)]
+def _url(url: str) -> str:
+    if re.fullmatch(URL_PATTERN, url) is None:
+        raise ValueError(
+            f"{url!r} is not a webhook URL: write http:// or https://, the host and the path,"
+            " e.g. https://gateway.example/dialerd (no user:password@: the secret signs)"
+        )
+    return url
+
+
+# The schema keeps the pattern, so an editor flags a bad URL too.
+Url = Annotated[
+    str, AfterValidator(_url), WithJsonSchema({"type": "string", "pattern": URL_PATTERN})
+]
 
 
 class KindUrls(_Strict):
