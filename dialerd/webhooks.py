@@ -5,8 +5,8 @@ retried with jittered exponential backoff and dead-lettered after the campaign's
 ``max_tries``; an event whose node died mid-send is claimed again once its lease ends, with
 the same body and idempotency key, so the receiver can tell a repeat from a new event.
 
-The client is the standard library's asyncio streams (docs/decisions/0003-webhook-client.md):
-one request per connection, ``Connection: close``, only the status line is read.
+The client is the standard library's asyncio streams (docs/decisions/0005-…): one request
+per connection, ``Connection: close``, only the status line is read.
 """
 
 from __future__ import annotations
