@@ -38,6 +38,7 @@ log = structlog.get_logger("dialerd.webhooks")
 
 Post = Callable[[str, bytes, Mapping[str, str], float], Awaitable[str | None]]
 USER_AGENT = "dialerd-webhooks/1"
+MAX_PAUSE_S = 30.0  # the longest wait between rounds while PostgreSQL cannot be reached
 
 
 class Outbox(Protocol):
@@ -129,13 +130,17 @@ class WebhookSender:
         self.counts: dict[tuple[str, str], KindCounts] = {}  # (campaign, kind) -> counts
 
     async def run(self) -> None:
-        """Deliver until cancelled; a database error is logged and the round tried again."""
+        """Deliver until cancelled; while the database fails, rounds back off up to 30 s."""
+        pause_s = self._poll_s
         while True:
             try:
                 delivered = await self.deliver_due()
             except DialerdError as exc:
-                log.warning("followups_unreachable", error=str(exc))
-                delivered = 0
+                log.warning("followups_unreachable", error=str(exc), retry_in_s=pause_s)
+                await asyncio.sleep(pause_s)
+                pause_s = min(pause_s * 2, MAX_PAUSE_S)
+                continue
+            pause_s = self._poll_s
             if delivered < self._batch:
                 await asyncio.sleep(self._poll_s)
 
@@ -146,7 +151,14 @@ class WebhookSender:
             return 0
         lease_s = 2 * max(s.delivery.timeout_s for s in settings.values()) + 5
         events = await self._outbox.claim(list(settings), self._batch, self._clock.now(), lease_s)
-        await asyncio.gather(*(self._deliver(event, settings) for event in events))
+        settled = await asyncio.gather(
+            *(self._deliver(event, settings) for event in events), return_exceptions=True
+        )
+        for event, outcome in zip(events, settled, strict=True):
+            if isinstance(outcome, DialerdError):  # its lease runs out: it is tried again
+                log.warning("followup_not_settled", key=event.key, error=str(outcome))
+            elif isinstance(outcome, BaseException):
+                raise outcome
         return len(events)
 
     async def _deliver(self, event: OutboxEvent, settings: Mapping[str, FollowupSettings]) -> None:

@@ -19,8 +19,8 @@ from dialerd.followup_settings import FollowupSettings
 from dialerd.ports import SystemClock
 from dialerd.storage import PgStore
 from dialerd.storage.outbox import PgOutbox
-from dialerd.webhooks import WebhookSender
-from tests.integration.daemon import query
+from dialerd.webhooks import WebhookSender, post_json
+from tests.integration.daemon import free_port, query
 from tests.integration.test_storage import NODE_A, T0, new_attempt, new_campaign, seed_lead
 from tests.webhook_server import webhook_server
 
@@ -218,3 +218,16 @@ async def sent(db_url: str, campaign: int) -> bool:
 
 async def dead(db_url: str, campaign: int) -> bool:
     return [e[0] for e in await errors(db_url, campaign)] == ["dead"]
+
+
+async def test_post_says_why_a_try_failed() -> None:
+    port = free_port()  # nothing listens there
+    refused = await post_json(f"http://127.0.0.1:{port}/x", b"{}", {}, 1.0)
+    assert refused is not None
+    assert refused.startswith(f"cannot reach 127.0.0.1:{port}: ")
+    with webhook_server("404", "ok") as server:
+        assert await post_json(server.url + "?a=1", b"{}", {"X-A": "b"}, 1.0) == "HTTP 404"
+        assert await post_json(server.url + "?a=1", b'{"k": 1}', {"X-A": "b"}, 1.0) is None
+        last = server.all_received()[-1]
+    assert (last.path, last.body, last.headers["X-A"]) == ("/hooks?a=1", b'{"k": 1}', "b")
+    assert last.headers["Content-Type"] == "application/json"
