@@ -113,7 +113,29 @@ async def enqueue(
     attempt_id: uuid.UUID | None = None,
 ) -> None:
     """Add one event to the outbox in the caller's transaction; a key already there is kept."""
-    params = {
+    row = _event_row(
+        key,
+        kind,
+        campaign_id=campaign_id,
+        lead_id=lead_id,
+        payload=payload,
+        now=now,
+        attempt_id=attempt_id,
+    )
+    await connection.execute(INSERT_EVENT, row)
+
+
+def _event_row(
+    key: str,
+    kind: FollowupKind,
+    *,
+    campaign_id: int,
+    lead_id: int,
+    payload: Mapping[str, Any],
+    now: datetime,
+    attempt_id: uuid.UUID | None,
+) -> dict[str, object]:
+    return {
         "key": key,
         "campaign_id": campaign_id,
         "lead_id": lead_id,
@@ -122,7 +144,6 @@ async def enqueue(
         "payload": json.dumps(payload, sort_keys=True),
         "now": now,
     }
-    await connection.execute(INSERT_EVENT, params)
 
 
 async def enqueue_outcome_events(
@@ -138,6 +159,7 @@ async def enqueue_outcome_events(
     params = {"attempt_ids": [r.attempt_id for r in results], "campaigns": list(rules)}
     rows = await connection.execute(ATTEMPT_CONTEXT, params)
     context = {row["attempt_id"]: dict(row) for row in rows.mappings()}
+    events: list[dict[str, object]] = []
     for result in results:
         attempt = context.get(result.attempt_id)
         if attempt is None:
@@ -150,16 +172,18 @@ async def enqueue_outcome_events(
                 payload["promo_code"] = await promo_code_of(
                     connection, attempt["lead_id"], promo_code
                 )
-            await enqueue(
-                connection,
-                key=key,
-                kind=kind,
+            row = _event_row(
+                key,
+                kind,
                 campaign_id=attempt["campaign_id"],
                 lead_id=attempt["lead_id"],
-                attempt_id=result.attempt_id,
                 payload=payload,
                 now=result.ended_at,
+                attempt_id=result.attempt_id,
             )
+            events.append(row)
+    if events:
+        await connection.execute(INSERT_EVENT, events)  # one round trip for the batch
 
 
 async def promo_code_of(

@@ -24,7 +24,7 @@ SECRET = "lab-webhook-secret"
 NO_ANSWER = {"LAB_ANSWER_PCT": "0", "LAB_BUSY_PCT": "0", "LAB_CONGESTION_PCT": "0"}
 ALL_BUSY = {"LAB_ANSWER_PCT": "0", "LAB_BUSY_PCT": "100", "LAB_CONGESTION_PCT": "0"}
 ALL_ANSWER = {"LAB_ANSWER_PCT": "100", "LAB_RING_MIN_S": "1", "LAB_RING_MAX_S": "1",
-              "LAB_TALK_MIN_S": "6", "LAB_TALK_MAX_S": "8"}  # fmt: skip
+              "LAB_TALK_MIN_S": "4", "LAB_TALK_MAX_S": "5"}  # fmt: skip
 FOLLOWUPS = """\
 followups:
   url: "{url}"
