@@ -36,6 +36,7 @@ from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_
 from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
+from dialerd.followup_settings import FollowupSettings
 from dialerd.http import Endpoints, HttpServer
 from dialerd.journal import Item as JournalItem
 from dialerd.journal import Journal
@@ -52,6 +53,8 @@ from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
 from dialerd.storage.dispositions import PgDispositions
 from dialerd.storage.lead_counts import PgLeadCounts
+from dialerd.storage.outbox import PgOutbox
+from dialerd.webhooks import WebhookSender
 
 log = structlog.get_logger("dialerd")
 
@@ -111,6 +114,11 @@ async def open_caller_id_store(
     return store
 
 
+def followup_settings(campaigns: dict[str, Campaign]) -> dict[str, FollowupSettings]:
+    """Every campaign's follow-ups, disabled ones too: their last calls may still end."""
+    return {c.name: c.followups for c in campaigns.values() if c.followups is not None}
+
+
 def ami_settings(server: AmiServer) -> AmiSettings:
     return AmiSettings(
         host=server.host,
@@ -154,6 +162,8 @@ class Daemon:
         self.keeper: StatusKeeper | None = None  # what /status and the probes read
         self.lead_counter: LeadCounter | None = None  # for the metrics, like the loop lag
         self.loop_lag = LoopLag(self.clock.monotonic)
+        self.followups: dict[str, FollowupSettings] = {}  # what the webhook sender reads
+        self.webhooks: WebhookSender | None = None
 
     # ---- start and stop --------------------------------------------------------
 
@@ -168,6 +178,8 @@ class Daemon:
             retryable = isinstance(exc, StorageUnavailable)  # systemd restarts, not on Fatal
             raise (Unavailable if retryable else Fatal)(str(exc)) from exc
         self.store = store
+        self._set_followups(campaigns)
+        self.webhooks = WebhookSender(PgOutbox(store), lambda: self.followups, self.clock)
         if self.config.redis is not None:
             self.notifier.status("starting: checking Redis")
             await ping_redis(self.config.redis)
@@ -229,6 +241,8 @@ class Daemon:
                 self._spawn(self._dispositions.run(), "dispositions")
             self._spawn(self._keeper().run(), "status-checks")
             self._spawn(self.loop_lag.run(), "loop-lag")
+            if self.webhooks is not None:
+                self._spawn(self.webhooks.run(), "webhooks")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)
@@ -461,6 +475,13 @@ class Daemon:
             writer.put(result, [NextDial(attempt.phone_id, PhoneState.SCHEDULED, retry_at)])
         log.info("attempts_reconciled", open=len(open_attempts), adopted=adopted)
 
+    def _set_followups(self, campaigns: dict[str, Campaign]) -> None:
+        """What outcomes call for and where events go: at start (before the journal's
+        results are written) and at every reload."""
+        self.followups = followup_settings(campaigns)
+        if isinstance(self.store, PgStore):
+            self.store.followup_rules = {name: f.rules() for name, f in self.followups.items()}
+
     def _open_journal(self) -> None:
         self.journal.open()
         self._left_in_journal = self.journal.read()
@@ -491,6 +512,7 @@ class Daemon:
         for campaign in campaigns.values():
             if campaign.name not in self.runners:
                 self._spawn(self._start_runner(campaign), f"start-{campaign.name}")
+        self._set_followups(campaigns)
         self.last_reload = ReloadResult(ok=True, at=self.clock.now().timestamp())
         log.info("config_reloaded", campaigns=sorted(campaigns))
         self.notifier.ready(dialing_status(sum(c.enabled for c in campaigns.values())))

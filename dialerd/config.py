@@ -8,7 +8,6 @@ environment (or inline, for labs) into SecretStr at load time.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 from pathlib import Path
@@ -20,14 +19,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     WithJsonSchema,
     model_validator,
 )
 
 from dialerd.errors import ConfigError, ConfigProblem
+from dialerd.followup_settings import FollowupSettings
 from dialerd.limit_settings import LimitSettings
+from dialerd.secret_source import SecretSource
 from dialerd.window_settings import CallingWindowSettings
 from dialerd.yamlfile import Source, read_merged, validation_problems
 
@@ -60,30 +60,6 @@ E164 = Annotated[
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class SecretSource(Strict):
-    """A secret given inline, in a file (first line), or in an environment variable."""
-
-    secret: SecretStr | None = None
-    secret_file: str | None = None
-    secret_env: str | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        given = [s for s in (self.secret, self.secret_file, self.secret_env) if s is not None]
-        if len(given) > 1:
-            raise ValueError("give only one of secret, secret_file, secret_env")
-        return self
-
-    def reveal(self) -> str | None:
-        if self.secret is not None:
-            return self.secret.get_secret_value()
-        if self.secret_file is not None:
-            return Path(self.secret_file).read_text(encoding="utf-8").splitlines()[0].strip()
-        if self.secret_env is not None:
-            return os.environ[self.secret_env]
-        return None
 
 
 class AmiServer(SecretSource):
@@ -254,6 +230,7 @@ class Campaign(Strict):
     lease_s: Annotated[float, Field(ge=10, le=3600)] = 120.0
     calling_window: CallingWindowSettings | None = None  # None: no restriction by hour
     limits: LimitSettings = LimitSettings()  # checked at dial time (dialerd.limits)
+    followups: FollowupSettings | None = None  # None: no follow-up events (docs/followups.md)
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:
@@ -293,6 +270,14 @@ def _check_secrets(source: Source, config: MainConfig) -> None:
     sources += [(["asterisk", i], server) for i, server in enumerate(config.asterisk)]
     if config.redis is not None:
         sources.append((["redis"], config.redis))
+    problems = _secret_problems(source, sources)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _secret_problems(
+    source: Source, sources: list[tuple[list[str | int], SecretSource]]
+) -> list[ConfigProblem]:
     problems = []
     for loc, secret in sources:
         try:
@@ -302,8 +287,17 @@ def _check_secrets(source: Source, config: MainConfig) -> None:
             file, line, col = source.where(key)
             where = ".".join(map(str, key))
             problems.append(ConfigProblem(file, line, col, where, f"cannot read secret: {exc}"))
-    if problems:
-        raise ConfigError(problems)
+    return problems
+
+
+def _load_campaign(path: Path, overrides: list[Path]) -> Campaign:
+    source = read_merged(path, overrides)
+    campaign = _validate(Campaign, source)
+    if campaign.followups is not None:
+        problems = _secret_problems(source, [(["followups"], campaign.followups)])
+        if problems:
+            raise ConfigError(problems)
+    return campaign
 
 
 def load_campaigns(directory: Path) -> dict[str, Campaign]:
@@ -316,7 +310,7 @@ def load_campaigns(directory: Path) -> dict[str, Campaign]:
         override = directory / "conf.d" / path.name
         overrides = [override] if override.is_file() else []
         try:
-            campaign = _validate(Campaign, read_merged(path, overrides))
+            campaign = _load_campaign(path, overrides)
         except ConfigError as exc:
             problems.extend(exc.problems)
             continue
