@@ -28,6 +28,7 @@ from pydantic import (
 
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.limit_settings import LimitSettings
+from dialerd.logs import hide_secrets
 from dialerd.window_settings import CallingWindowSettings
 from dialerd.yamlfile import Source, read_merged, validation_problems
 
@@ -105,7 +106,14 @@ class RedisSettings(SecretSource):
 
 
 class MetricsSettings(Strict):
+    """Where /metrics, /status, /healthz and /readyz are served, and who may read them.
+
+    With a `token`, every page but /healthz wants `Authorization: Bearer <token>`
+    (docs/operations.md); loopback is the default address either way.
+    """
+
     listen: str = "127.0.0.1:9311"
+    token: SecretSource | None = None
 
 
 class MainConfig(Strict):
@@ -272,10 +280,12 @@ def main_overrides(path: Path) -> list[Path]:
 
 
 def load_main_config(path: Path) -> MainConfig:
-    """`path` with its `main_overrides` laid over it."""
+    """`path` with its `main_overrides` laid over it; from now on its secrets are hidden
+    from every log line and every error the command line prints (dialerd.logs)."""
     source = read_merged(path, main_overrides(path))
     config = _validate(MainConfig, source)
     _check_secrets(source, config)
+    hide_secrets(revealed_secrets(config))
     return config
 
 
@@ -288,13 +298,25 @@ def _validate(model: type[M], source: Source) -> M:
         raise ConfigError(validation_problems(source, exc)) from exc
 
 
-def _check_secrets(source: Source, config: MainConfig) -> None:
+def secret_sources(config: MainConfig) -> list[tuple[list[str | int], SecretSource]]:
+    """Every secret of the main configuration, with where it is written."""
     sources: list[tuple[list[str | int], SecretSource]] = [(["database"], config.database)]
     sources += [(["asterisk", i], server) for i, server in enumerate(config.asterisk)]
     if config.redis is not None:
         sources.append((["redis"], config.redis))
+    if config.metrics.token is not None:
+        sources.append((["metrics", "token"], config.metrics.token))
+    return sources
+
+
+def revealed_secrets(config: MainConfig) -> list[str | None]:
+    """The secrets' values, for dialerd.logs.hide_secrets (each was read once already)."""
+    return [secret.reveal() for _, secret in secret_sources(config)]
+
+
+def _check_secrets(source: Source, config: MainConfig) -> None:
     problems = []
-    for loc, secret in sources:
+    for loc, secret in secret_sources(config):
         try:
             secret.reveal()
         except (OSError, KeyError, IndexError) as exc:  # only a file or a variable can fail
