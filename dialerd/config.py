@@ -143,8 +143,16 @@ class DialSettings(Strict):
     def _trunk_has_number(self) -> Self:
         if "{number}" not in self.trunk:
             raise ValueError(f"trunk {self.trunk!r} must contain {{number}}")
-        if re.search(r"[\r\n]", self.trunk):
+        if re.search(r"[\r\n\0]", self.trunk):
             raise ValueError("trunk must be one line")
+        try:
+            self.trunk.format(number="+442079460000")
+        except (KeyError, IndexError, ValueError) as exc:  # e.g. {numbr} or a lone {
+            raise ValueError(
+                f"trunk {self.trunk!r}: only {{number}} may stand in braces ({exc!r})"
+            ) from None
+        if self.caller_name is not None and re.search(r"[\r\n\0]", self.caller_name):
+            raise ValueError("caller_name must be one line")
         return self
 
 
