@@ -50,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logs.configure("warning", stream=sys.stderr)  # `run` sets its own level and stdout
+    logs.install_excepthook()
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import ipaddress
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,6 +72,16 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]"), number
 
 
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost; a name or a wildcard is not loopback."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def json_response(document: dict[str, Any], status: int = 200) -> Response:
     body = json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n"
     return Response(status, JSON, body)
@@ -111,6 +122,10 @@ class Endpoints:
             "/healthz": lambda _: probe_response(pages.health()),
             "/readyz": lambda _: probe_response(pages.readiness()),
         }
+
+    @property
+    def guarded(self) -> bool:
+        return self._token is not None
 
     def metrics(self, accept: str) -> Response:
         encoder, content_type = choose_encoder(accept)
@@ -176,6 +191,8 @@ class HttpServer:
         except OSError as exc:
             raise Fatal(f"cannot serve metrics and status on {listen}: {exc}") from exc
         log.info("http_listening", listen=listen)
+        if not self._endpoints.guarded and not is_loopback(host):
+            log.warning("http_served_without_token", listen=listen, fix="set metrics.token")
 
     async def close(self) -> None:
         if self._server is not None:

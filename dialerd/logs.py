@@ -23,7 +23,9 @@ import os
 import re
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterable, MutableMapping
+from types import TracebackType
 from typing import Any
 
 import structlog
@@ -67,6 +69,15 @@ def _masked(match: re.Match[str]) -> str:
     # Country codes are prefix-free (ITU-T E.164): at most one of these is one.
     code = next((digits[:n] for n in (1, 2, 3) if digits[:n] in COUNTRY_CODES), digits[:1])
     return f"+{code}{'*' * (len(digits) - len(code) - 2)}{digits[-2:]}"
+
+
+def install_excepthook() -> None:
+    """A crash's traceback goes through `redact` too: Python's own hook prints it as is."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))
+
+    sys.excepthook = hook
 
 
 def _mask_numbers(

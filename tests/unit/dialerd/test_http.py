@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from dialerd.errors import Fatal
-from dialerd.http import Endpoints, HttpServer, parse_listen
+from dialerd.http import Endpoints, HttpServer, is_loopback, parse_listen
 from dialerd.status_cli import fetch_status, render, status_url
 from tests.integration.daemon import free_port
 
@@ -233,3 +233,12 @@ async def test_dialerd_status_sends_the_token(guarded: int) -> None:
     assert "wrong" not in str(refused.value)
     with pytest.raises(Fatal, match="refused our token"):
         await asyncio.to_thread(fetch_status, listen, None)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("localhost", True),
+     ("0.0.0.0", False), ("::", False), ("10.0.0.5", False), ("dialer-1", False)],  # noqa: S104
+)  # fmt: skip
+def test_what_counts_as_loopback_for_the_unguarded_warning(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,18 @@ def test_url_passwords_are_masked(text: str, shown: str) -> None:
 def test_short_values_are_not_hidden_everywhere() -> None:
     logs.hide_secrets(["ab", None, "long-enough"])
     assert logs.redact("ab long-enough") == "ab ***"
+
+
+def test_a_crash_traceback_is_redacted_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # put back after the test
+    logs.hide_secrets([AMI_SECRET])
+    logs.install_excepthook()
+    try:
+        raise RuntimeError(f"bad url postgresql://u:{DB_PASSWORD}@h and {AMI_SECRET}")
+    except RuntimeError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    err = capsys.readouterr().err
+    assert "RuntimeError: bad url postgresql://u:***@h and ***" in err
+    assert DB_PASSWORD not in err
