@@ -1,7 +1,8 @@
 """Fuzzing what the daemon reads from outside: AMI events, YAML files, lead files.
 
 Whatever they hold, the outcome is a value or the error made for it (ConfigError with
-located problems, LeadFileError, a rejected row) — never an unhandled exception.
+located problems, LeadFileError, a rejected row) — never an unhandled exception. The
+do-not-call CSV (`dialerd dnc import`) is fuzzed beside the lead file.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,8 @@ from dialerd.agents import AgentBoard
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.calltrack import AgentCallEnded, AgentConnected
 from dialerd.config import load_campaigns, load_main_config
+from dialerd.dnc_rows import DncRequest, InvalidEntry
+from dialerd.dnc_rows import read_csv as read_dnc_csv
 from dialerd.errors import ConfigError
 from dialerd.leads_import import LeadFileError, ParsedChunk, parse_lead_file
 
@@ -169,3 +173,65 @@ def test_arbitrary_bytes_as_a_csv_give_rows_or_errors_not_a_crash(data: bytes) -
     for chunk in chunks:  # every record is a lead, a rejected row, or blank: none vanish
         assert chunk.staged.count + chunk.staged.folded + len(chunk.rejected) <= chunk.records
         assert all(reason for _, reason in chunk.rejected)
+
+
+DNC_BYTES = st.one_of(
+    st.binary(max_size=300),
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.text(max_size=12).map(str.encode),
+                st.sampled_from(
+                    [b"+380501234567", b"\xc2\xb2", b"9999-12-31T23:00-05:00", b"\0", b'"', b"7"]
+                ),
+            ),
+            max_size=4,
+        ).map(b",".join),
+        max_size=6,
+    ).map(lambda rows: b"number,lead_id,expires_at,reason\n" + b"\n".join(rows)),
+)
+
+
+@FAST
+@given(DNC_BYTES)
+def test_arbitrary_bytes_as_a_dnc_csv_give_entries_or_errors_not_a_crash(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "dnc.csv"
+        path.write_bytes(data)
+        rows, error = dnc_rows_or_refusal(path)
+    assert error is None or str(error)
+    for row, entry in rows:
+        assert row >= 2
+        if isinstance(entry, DncRequest):
+            assert "\0" not in entry.reason
+
+
+def dnc_rows_or_refusal(
+    path: Path,
+) -> tuple[list[tuple[int, DncRequest | InvalidEntry]], Exception | None]:
+    """What `dialerd dnc import` gets: rows, or the file-level errors it reports."""
+    try:
+        return list(read_dnc_csv(path, "UA", datetime(2026, 12, 1, tzinfo=UTC))), None
+    except (InvalidEntry, UnicodeDecodeError) as exc:
+        return [], exc
+
+
+@pytest.mark.parametrize(
+    ("cells", "reason"),
+    [
+        (",²,,", "lead_id '²': expected a positive whole number"),
+        (",7,9999-12-31T23:00-05:00,", "too far in the future"),
+        ("+380501234567,,,a\0b", "contains a NUL byte"),
+        (f"+380501234567,,,{'x' * 200_000}", "unreadable CSV record"),
+    ],
+)
+def test_dnc_rows_that_crashed_the_import_are_reported(
+    tmp_path: Path, cells: str, reason: str
+) -> None:
+    path = tmp_path / "dnc.csv"
+    path.write_text(f"number,lead_id,expires_at,reason\n{cells}\n+380501234568,,,ok\n")
+    (first, bad), (second, good) = read_dnc_csv(path, "UA", datetime(2026, 12, 1, tzinfo=UTC))
+    assert (first, second) == (2, 3)
+    assert isinstance(bad, InvalidEntry)
+    assert reason in str(bad)
+    assert isinstance(good, DncRequest)
