@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from dialerd.errors import Fatal
-from dialerd.http import Endpoints, HttpServer, is_loopback, parse_listen
+from dialerd.http import Endpoints, HttpServer, is_loopback, parse_head, parse_listen
 from dialerd.status_cli import fetch_status, render, status_url
 from tests.integration.daemon import free_port
 
@@ -242,3 +244,12 @@ async def test_dialerd_status_sends_the_token(guarded: int) -> None:
 )  # fmt: skip
 def test_what_counts_as_loopback_for_the_unguarded_warning(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_request_head_is_answered_or_refused_never_a_crash(head: bytes) -> None:
+    request = parse_head(head + b"\r\n\r\n")
+    if request is not None:
+        endpoints = Endpoints(FakePages(), OneGauge(), token=TOKEN)
+        assert endpoints.respond(request).status in (200, 401, 404, 405)
