@@ -47,6 +47,11 @@ def hide_secrets(values: Iterable[str | None]) -> None:
     _hidden.update(v for v in values if v is not None and len(v) >= MIN_SECRET_CHARS)
 
 
+def forget_secrets() -> None:
+    """Hide no configured secret any more (for tests: a process loads one configuration)."""
+    _hidden.clear()
+
+
 def redact(text: str) -> str:
     """`text` with URL passwords and every secret given to `hide_secrets` replaced."""
     text = URL_PASSWORD.sub(lambda match: f"{match.group('head')}{HIDDEN}@", text)

@@ -18,11 +18,6 @@ AMI_SECRET = "ami-Secret-7f3a9c"
 DB_PASSWORD = "db-Pass-41b2e8"
 
 
-@pytest.fixture(autouse=True)
-def _no_secrets_hidden_yet(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logs, "_hidden", set())
-
-
 def write_main(directory: Path, database: str, ami: str) -> Path:
     (directory / "campaigns").mkdir(exist_ok=True)
     path = directory / "dialerd.yaml"
@@ -103,10 +98,7 @@ def test_short_values_are_not_hidden_everywhere() -> None:
     assert logs.redact("ab long-enough") == "ab ***"
 
 
-def test_a_crash_traceback_is_redacted_too(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # put back after the test
+def test_a_crash_traceback_is_redacted_too(capsys: pytest.CaptureFixture[str]) -> None:
     logs.hide_secrets([AMI_SECRET])
     logs.install_excepthook()
     try:
