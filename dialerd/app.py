@@ -201,7 +201,9 @@ class Daemon:
         writer.restore(self._left_in_journal)
         self._ami, self._writer = ami, writer
         self.keeper = StatusKeeper(self, store, self.config.redis, self.clock, self.loop_lag)
-        http = HttpServer(Endpoints(self, DaemonCollector(self, self.clock.monotonic)))
+        token = self.config.metrics.token
+        collector = DaemonCollector(self, self.clock.monotonic)
+        http = HttpServer(Endpoints(self, collector, token.reveal() if token else None))
         try:
             await http.start(self.config.metrics.listen)
             return await self._serve(ami, writer, campaigns, duration_s, progress)

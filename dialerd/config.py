@@ -27,6 +27,7 @@ from pydantic import (
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.followup_settings import FollowupSettings
 from dialerd.limit_settings import LimitSettings
+from dialerd.logs import hide_secrets
 from dialerd.secret_source import SecretSource
 from dialerd.window_settings import CallingWindowSettings
 from dialerd.yamlfile import Source, read_merged, validation_problems
@@ -81,7 +82,14 @@ class RedisSettings(SecretSource):
 
 
 class MetricsSettings(Strict):
+    """Where /metrics, /status, /healthz and /readyz are served, and who may read them.
+
+    With a `token`, every page but /healthz wants `Authorization: Bearer <token>`
+    (docs/operations.md); loopback is the default address either way.
+    """
+
     listen: str = "127.0.0.1:9311"
+    token: SecretSource | None = None
 
 
 class MainConfig(Strict):
@@ -111,8 +119,16 @@ class DialSettings(Strict):
     def _trunk_has_number(self) -> Self:
         if "{number}" not in self.trunk:
             raise ValueError(f"trunk {self.trunk!r} must contain {{number}}")
-        if re.search(r"[\r\n]", self.trunk):
+        if re.search(r"[\r\n\0]", self.trunk):
             raise ValueError("trunk must be one line")
+        try:
+            self.trunk.format(number="+442079460000")
+        except (KeyError, IndexError, ValueError) as exc:  # e.g. {numbr} or a lone {
+            raise ValueError(
+                f"trunk {self.trunk!r}: only {{number}} may stand in braces ({exc!r})"
+            ) from None
+        if self.caller_name is not None and re.search(r"[\r\n\0]", self.caller_name):
+            raise ValueError("caller_name must be one line")
         return self
 
 
@@ -249,10 +265,12 @@ def main_overrides(path: Path) -> list[Path]:
 
 
 def load_main_config(path: Path) -> MainConfig:
-    """`path` with its `main_overrides` laid over it."""
+    """`path` with its `main_overrides` laid over it; from now on its secrets are hidden
+    from every log line and every error the command line prints (dialerd.logs)."""
     source = read_merged(path, main_overrides(path))
     config = _validate(MainConfig, source)
     _check_secrets(source, config)
+    hide_secrets(revealed_secrets(config))
     return config
 
 
@@ -265,12 +283,24 @@ def _validate(model: type[M], source: Source) -> M:
         raise ConfigError(validation_problems(source, exc)) from exc
 
 
-def _check_secrets(source: Source, config: MainConfig) -> None:
+def secret_sources(config: MainConfig) -> list[tuple[list[str | int], SecretSource]]:
+    """Every secret of the main configuration, with where it is written."""
     sources: list[tuple[list[str | int], SecretSource]] = [(["database"], config.database)]
     sources += [(["asterisk", i], server) for i, server in enumerate(config.asterisk)]
     if config.redis is not None:
         sources.append((["redis"], config.redis))
-    problems = _secret_problems(source, sources)
+    if config.metrics.token is not None:
+        sources.append((["metrics", "token"], config.metrics.token))
+    return sources
+
+
+def revealed_secrets(config: MainConfig) -> list[str | None]:
+    """The secrets' values, for dialerd.logs.hide_secrets (each was read once already)."""
+    return [secret.reveal() for _, secret in secret_sources(config)]
+
+
+def _check_secrets(source: Source, config: MainConfig) -> None:
+    problems = _secret_problems(source, secret_sources(config))
     if problems:
         raise ConfigError(problems)
 
@@ -297,6 +327,7 @@ def _load_campaign(path: Path, overrides: list[Path]) -> Campaign:
         problems = _secret_problems(source, [(["followups"], campaign.followups)])
         if problems:
             raise ConfigError(problems)
+        hide_secrets([campaign.followups.reveal()])  # the webhook signing key
     return campaign
 
 
