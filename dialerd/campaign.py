@@ -24,6 +24,7 @@ from ami import ConnectionLost as AmiConnectionLost
 from ami.errors import ActionTimeout, AmiError, NotConnected
 from caller_id_pool import NoneAvailable, Reservation
 from dialerd.agents import AgentBoard
+from dialerd.callbacks import CallbackDialer
 from dialerd.callstats import CallStats
 from dialerd.calltrack import (
     Call,
@@ -47,6 +48,7 @@ from dialerd.reasons import Batch, LeadOutlook, Stop
 from dialerd.retry import plan_next
 from dialerd.rotation import CallerIdRotator
 from dialerd.screening import DialScreen, ScreenTally
+from dialerd.storage.callbacks import claims_for
 from pacing import Decision, PacingInputs, WindowCounts
 
 log = structlog.get_logger("dialerd.campaign")
@@ -111,6 +113,7 @@ class CampaignRunner:
         self.last_error = ""
         self.outlook: LeadOutlook | None = None  # kept fresh by dialerd.status
         self.round_done_at = wiring.clock.monotonic()
+        self.callbacks = CallbackDialer(claims_for(wiring.store), wiring.node, wiring.clock)
 
     # ---- the dial loop -------------------------------------------------------
 
@@ -173,6 +176,7 @@ class CampaignRunner:
             self.last_decision = Decision(0, held)
             self.last_stop, self.last_error = Stop.OUTCOMES_HELD, held
             return
+        await self.callbacks.dial_round(self)  # ahead of the predictive flow (docs/followups.md)
         now = self._w.clock.monotonic()
         await self._refresh_window(now)
         self.last_inputs = inputs = self.pacer.inputs(self.situation(now), now)

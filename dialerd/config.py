@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from dialerd.callback_settings import CallbackSettings
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.followup_settings import FollowupSettings
 from dialerd.limit_settings import LimitSettings
@@ -247,6 +248,7 @@ class Campaign(Strict):
     calling_window: CallingWindowSettings | None = None  # None: no restriction by hour
     limits: LimitSettings = LimitSettings()  # checked at dial time (dialerd.limits)
     followups: FollowupSettings | None = None  # None: no follow-up events (docs/followups.md)
+    callbacks: CallbackSettings = CallbackSettings()  # customers' "reply 1" (docs/followups.md)
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:

@@ -29,6 +29,7 @@ from dialerd.callstats import Histogram
 
 if TYPE_CHECKING:
     from ami import AmiClient
+    from dialerd.callbacks import CallbackKeeper
     from dialerd.campaign import CampaignRunner
     from dialerd.outcomes import OutcomeWriter
     from dialerd.probes import LeadCounter, LeadCounts, LoopLag
@@ -64,6 +65,7 @@ class Watched(Protocol):
     lead_counter: LeadCounter | None
     loop_lag: LoopLag
     webhooks: WebhookSender | None
+    callbacks: CallbackKeeper | None
 
 
 class DaemonCollector:
@@ -83,6 +85,7 @@ class DaemonCollector:
         yield from _ami_metrics(self._daemon.ami)
         yield from _writer_metrics(self._daemon.outcome_writer)
         yield from _followup_metrics(self._daemon.webhooks)
+        yield from _callback_metrics(self._daemon.callbacks)
         yield _histogram(
             "dialerd_event_loop_lag_seconds",
             "How late the event loop woke from a 0.25 s sleep",
@@ -305,6 +308,25 @@ def _followup_metrics(sender: WebhookSender | None) -> Iterator[Metric]:
         for name, family in families.items():
             family.add_metric([campaign, kind], getattr(count, name))
     return iter(families.values())
+
+
+def _callback_metrics(keeper: CallbackKeeper | None) -> Iterator[Metric]:
+    """Settled callback requests by campaign, as PostgreSQL counts them (every node alike)."""
+    met = CounterMetricFamily(
+        "dialerd_callbacks_deadline_met",
+        "Callback requests whose customer reached an agent by the deadline",
+        labels=["campaign"],
+    )
+    missed = CounterMetricFamily(
+        "dialerd_callbacks_deadline_missed",
+        "Callback requests not connected to an agent by the deadline",
+        labels=["campaign"],
+    )
+    totals = keeper.totals() if keeper is not None else {}
+    for campaign, (met_count, missed_count) in totals.items():
+        met.add_metric([campaign], met_count)
+        missed.add_metric([campaign], missed_count)
+    return iter((met, missed))
 
 
 def _histogram(
