@@ -8,10 +8,7 @@ in ``callback_requests``, in the follow-up webhooks and in the metrics.
 
 from __future__ import annotations
 
-import json
 import random
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ from tests.integration.daemon import (
     Dialer,
     fresh_database,
     lab_world,
+    post_json,
     query,
     scrape,
     wait_until,
@@ -31,6 +29,7 @@ from tests.integration.lab import Lab
 from tests.webhook_server import WebhookServer, webhook_server
 
 SECRET = "lab-webhook-secret"
+ALL_BUSY = {"LAB_ANSWER_PCT": "0", "LAB_BUSY_PCT": "100", "LAB_CONGESTION_PCT": "0"}
 NO_ANSWER = {"LAB_ANSWER_PCT": "0", "LAB_BUSY_PCT": "0", "LAB_CONGESTION_PCT": "0"}
 ANSWER = {"LAB_ANSWER_PCT": "100", "LAB_RING_MIN_S": "1", "LAB_RING_MAX_S": "1",
           "LAB_TALK_MIN_S": "2", "LAB_TALK_MAX_S": "3"}  # fmt: skip
@@ -55,21 +54,6 @@ async def database(lab: Lab) -> AsyncIterator[str]:
         yield url
 
 
-def post(port: int, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """POST JSON to the daemon; (status, JSON answer), error statuses included."""
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
 async def kinds_sent(database: str, kinds: set[str]) -> bool | str:
     rows = await query(database, "SELECT kind FROM followup_events WHERE state = 'sent'")
     sent = {r["kind"] for r in rows}
@@ -84,10 +68,14 @@ async def settled(database: str) -> bool | str:
 LABELS = frozenset({("campaign", "labtest")})
 
 
-async def counted(port: int) -> bool | str:
+async def counted(port: int, met: int = 0, missed: int = 0) -> bool | str:
     """The metrics read the settled requests from PostgreSQL every few seconds."""
-    met = scrape(port).get(("dialerd_callbacks_deadline_met_total", LABELS))
-    return True if met == 1 else f"deadline met: {met}"
+    samples = scrape(port)
+    seen = tuple(
+        samples.get((f"dialerd_callbacks_deadline_{name}_total", LABELS))
+        for name in ("met", "missed")
+    )
+    return True if seen == (met, missed) else f"deadline (met, missed): {seen}"
 
 
 def by_kind(server: WebhookServer) -> dict[str, dict[str, Any]]:
@@ -111,15 +99,14 @@ async def test_reply_1_after_a_missed_call_brings_a_callback_to_an_agent_within_
                 for key, value in ANSWER.items():  # the customer now picks up
                     await ami.send_action("Setvar", {"Variable": key, "Value": value})
                 reply = {"campaign": "labtest", "lead_id": missed["lead"]["id"]}
-                status, answer = post(dialer.metrics_port, "/callbacks", reply)
+                status, answer = post_json(dialer.metrics_port, "/callbacks", reply)
                 assert status == 201, answer
-                again = post(dialer.metrics_port, "/callbacks", reply)  # a second "1"
+                again = post_json(dialer.metrics_port, "/callbacks", reply)  # a second "1"
                 assert again == (200, {**answer, "created": False}), again
                 await wait_until(lambda: settled(database), 30, 0.5)
                 wanted = {"callback_requested", "callback_deadline_met"}
                 await wait_until(lambda: kinds_sent(database, wanted), 15, 0.5)
-                await wait_until(lambda: counted(dialer.metrics_port), 10, 0.5)
-                metrics = scrape(dialer.metrics_port)
+                await wait_until(lambda: counted(dialer.metrics_port, met=1), 10, 0.5)
             finally:
                 assert dialer.stop() == 0
     (request,) = await query(database, "SELECT * FROM callback_requests")
@@ -138,4 +125,34 @@ async def test_reply_1_after_a_missed_call_brings_a_callback_to_an_agent_within_
     assert events["callback_deadline_met"]["callback"]["met"] is True
     assert events["callback_requested"]["number"] == number
     assert all(r.signed_with(SECRET) for r in server.delivered())
-    assert metrics[("dialerd_callbacks_deadline_missed_total", LABELS)] == 0
+
+
+async def test_a_callback_the_customer_does_not_take_is_missed_and_counted(
+    lab: Lab, database: str, tmp_path: Path
+) -> None:
+    number = f"+38050{random.Random().randrange(1_000_000, 9_999_999)}"
+    with webhook_server() as server:
+        campaign = CAMPAIGN + FOLLOWUPS.format(url=server.url, secret=SECRET)
+        dialer = Dialer(lab, database, tmp_path, retry_s=600, campaign_yaml=campaign)
+        (tmp_path / "leads.csv").write_text(f"external_id,name,phone\nC1,Customer,{number}\n")
+        dialer.import_csv(tmp_path / "leads.csv")
+        async with lab_world(lab, **ALL_BUSY):
+            dialer.start()
+            try:
+                await wait_until(lambda: kinds_sent(database, {"missed_call"}), 30, 0.5)
+                done = dialer.run_cli("callback", "request", "labtest", "--phone", number)
+                unknown = dialer.run_cli("callback", "request", "labtest", "--phone", "+380501")
+                await wait_until(lambda: settled(database), 30, 0.5)
+                wanted = {"callback_requested", "callback_missed"}
+                await wait_until(lambda: kinds_sent(database, wanted), 15, 0.5)
+                await wait_until(lambda: counted(dialer.metrics_port, missed=1), 10, 0.5)
+            finally:
+                assert dialer.stop() == 0
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "recorded: due" in done.stdout
+    assert unknown.returncode != 0
+    assert "'+380501' is not an E.164 number" in unknown.stderr
+    (request,) = await query(database, "SELECT * FROM callback_requests")
+    assert (request["source"], request["outcome"], request["met"]) == ("cli", "busy", False)
+    assert request["connected_at"] is None
+    assert by_kind(server)["callback_missed"]["callback"]["outcome"] == "busy"
