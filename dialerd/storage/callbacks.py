@@ -98,7 +98,10 @@ class PgCallbacks:
                 "due_at": due_at,
                 "deadline": now + timedelta(seconds=ask.deadline_s),
             }
-            inserted = (await connection.execute(INSERT, row)).one()
+            inserted = (await connection.execute(INSERT, row)).first()
+            if inserted is None:  # another request for the lead was committed meanwhile
+                raced = (await connection.execute(OPEN_OF_LEAD, {"lead_id": lead_id})).one()
+                return CallbackRecord(await request_context(connection, raced.id), created=False)
             context = await request_context(connection, inserted.id)
             if events:
                 kind = FollowupKind.CALLBACK_REQUESTED

@@ -55,6 +55,7 @@ INSERT = sa.text(f"""
 INSERT INTO callback_requests AS r
     (campaign_id, lead_id, phone_id, source, requested_at, due_at, deadline)
 VALUES (:campaign_id, :lead_id, :phone_id, :source, :requested_at, :due_at, :deadline)
+ON CONFLICT (lead_id) WHERE settled_at IS NULL DO NOTHING
 RETURNING {_COLUMNS}
 """)  # noqa: S608 - constant text, values bound
 
@@ -70,14 +71,21 @@ JOIN lead_phones p ON p.id = x.phone_id
 
 BY_ID = sa.text(_CONTEXT.format(source="callback_requests") + " WHERE x.id = :request_id")
 
+# The lead's phone to dial for a due request: its scheduled phone if it has one (a lead has at
+# most one active phone), else the request's own phone if done or exhausted; nothing while a
+# phone of the lead is leased or being dialled, nor when it is blocked.
 CLAIM = sa.text("""
 WITH due AS MATERIALIZED (
     SELECT s.phone_id FROM callback_requests r
-    JOIN phone_schedule s ON s.phone_id = r.phone_id
+    JOIN phone_schedule s ON s.lead_id = r.lead_id
     WHERE r.campaign_id = :campaign_id AND r.settled_at IS NULL AND r.due_at <= :now
-      AND s.state IN ('scheduled', 'done', 'exhausted')
-    GROUP BY s.phone_id
-    ORDER BY min(r.due_at), s.phone_id
+      AND NOT EXISTS (SELECT 1 FROM phone_schedule b
+                      WHERE b.lead_id = r.lead_id AND b.state IN ('leased', 'dialing'))
+      AND (s.state = 'scheduled'
+           OR (s.phone_id = r.phone_id AND s.state IN ('done', 'exhausted')
+               AND NOT EXISTS (SELECT 1 FROM phone_schedule o
+                               WHERE o.lead_id = r.lead_id AND o.state = 'scheduled')))
+    ORDER BY r.due_at, r.id
     LIMIT :limit
 )
 UPDATE phone_schedule AS s
@@ -87,7 +95,8 @@ WHERE s.phone_id = due.phone_id AND s.state IN ('scheduled', 'done', 'exhausted'
 RETURNING s.phone_id
 """)
 
-# An attempt on the phone after the request settles it: met when an agent took the call by
+
+# An attempt on the lead after the request settles it: met when an agent took the call by
 # the deadline.
 _SETTLE_UPDATE = (
     "WITH settled AS (UPDATE callback_requests r"
@@ -95,7 +104,7 @@ _SETTLE_UPDATE = (
     "     connected_at = a.agent_connected_at, outcome = a.outcome, settled_at = :now,"
     "     met = coalesce(a.agent_connected_at <= r.deadline, false)"
     " FROM call_attempts a"
-    " WHERE a.attempt_id = ANY(:attempt_ids) AND r.phone_id = a.phone_id"
+    " WHERE a.attempt_id = ANY(:attempt_ids) AND r.lead_id = a.lead_id"
     "   AND r.settled_at IS NULL AND a.created_at >= r.requested_at"
     " RETURNING r.*)"
 )
@@ -107,9 +116,9 @@ SETTLE_OUTCOMES = sa.text("".join((_SETTLE_UPDATE, _CONTEXT.format(source="settl
 _SWEEP_UPDATE = (
     "WITH settled AS (UPDATE callback_requests r"
     " SET outcome = 'not_dialled', met = false, settled_at = :now"
-    " FROM phone_schedule s"
-    " WHERE s.phone_id = r.phone_id AND r.settled_at IS NULL AND r.deadline < :now"
-    "   AND s.state NOT IN ('leased', 'dialing')"
+    " WHERE r.settled_at IS NULL AND r.deadline < :now"
+    "   AND NOT EXISTS (SELECT 1 FROM phone_schedule b"
+    "                   WHERE b.lead_id = r.lead_id AND b.state IN ('leased', 'dialing'))"
     " RETURNING r.*)"
 )
 SWEEP = sa.text("".join((_SWEEP_UPDATE, _CONTEXT.format(source="settled"))))

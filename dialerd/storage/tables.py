@@ -401,4 +401,10 @@ callback_requests = sa.Table(
         postgresql_where=sa.text("settled_at IS NULL"),
     ),
     sa.Index("ix_callback_requests_lead_id", "lead_id"),
+    sa.Index(
+        "uq_callback_requests_one_open_per_lead",
+        "lead_id",
+        unique=True,
+        postgresql_where=sa.text("settled_at IS NULL"),
+    ),
 )

@@ -70,6 +70,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("settled_at IS NULL"),
     )
     op.create_index("ix_callback_requests_lead_id", "callback_requests", ["lead_id"])
+    op.create_index(
+        "uq_callback_requests_one_open_per_lead",
+        "callback_requests",
+        ["lead_id"],
+        unique=True,
+        postgresql_where=sa.text("settled_at IS NULL"),
+    )
 
 
 def downgrade() -> None:

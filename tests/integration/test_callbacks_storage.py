@@ -155,3 +155,35 @@ async def test_nobody_dialling_by_the_deadline_is_settled_missed_by_the_sweep(
     assert event["kind"] == "callback_missed"
     assert await callbacks.claim(campaign, NODE_A, 5, 30.0, T0) == [], "settled: not dialled"
     assert await counts(callbacks, ask.campaign) == {False: 1}
+
+
+async def test_a_lead_that_moved_on_to_its_next_phone_is_called_back_on_that_one(
+    store: PgStore, db_url: str
+) -> None:
+    campaign = await new_campaign(store)
+    first, second = await seed_lead(db_url, campaign, 2, due_at=LATER)
+    lead = await lead_of(db_url, first)
+    ask = CallbackAsk(await named(db_url, campaign), lead, None, 600, "api")
+    callbacks = PgCallbacks(store)
+    record = await callbacks.request(ask, T0, open_now, events=False)
+    assert record.row["phone_id"] == first
+    # meanwhile the retry rules gave up on the first phone and scheduled the second
+    await query(db_url, "UPDATE phone_schedule SET state = 'exhausted' WHERE phone_id = $1", first)
+    await query(
+        db_url,
+        "UPDATE phone_schedule SET state = 'scheduled', next_dial_at = $2 WHERE phone_id = $1",
+        second,
+        LATER,
+    )
+    (due,) = await callbacks.claim(campaign, NODE_A, 5, 30.0, T0)
+    assert due.phone_id == second
+    attempt = new_attempt(due, NODE_A, at=T0)
+    await store.create_attempt(attempt)
+    result = AttemptResult(attempt.attempt_id, Outcome.NO_ANSWER, T0 + timedelta(seconds=20))
+    await store.record_results([(result, [NextDial(second, PhoneState.EXHAUSTED, None)])])
+    (row,) = await query(db_url, REQUESTS, campaign)
+    assert (row["attempt_id"], row["outcome"], row["met"]) == (
+        attempt.attempt_id,
+        "no_answer",
+        False,
+    )
