@@ -32,7 +32,14 @@ from caller_id_pool import (
 from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
-from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
+from dialerd.config import (
+    AmiServer,
+    Campaign,
+    ChannelSwitchSettings,
+    MainConfig,
+    RedisSettings,
+    load_campaigns,
+)
 from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
@@ -183,7 +190,7 @@ class Daemon:
             raise Unavailable(f"cannot reach Asterisk AMI: {exc}") from exc
         except AmiError as exc:
             raise Fatal(f"cannot log in to Asterisk AMI: {exc}") from exc
-        writer = OutcomeWriter(store, journal=self.journal)
+        writer = OutcomeWriter(store, journal=self.journal, switch_rules=self.switch_rules)
         writer.restore(self._left_in_journal)
         self._ami, self._writer = ami, writer
         self.keeper = StatusKeeper(self, store, self.config.redis, self.clock, self.loop_lag)
@@ -243,6 +250,14 @@ class Daemon:
         return 0
 
     # ---- what the metrics collector and the status pages read (in the loop) --------
+
+    def switch_rules(self) -> dict[int, ChannelSwitchSettings]:
+        """Each running campaign's retry.channel_switch, by campaign id, for the writer."""
+        return {
+            runner.campaign_id: rule
+            for runner in self.runners.values()
+            if (rule := runner.campaign.retry.channel_switch) is not None
+        }
 
     def watched_runners(self) -> list[CampaignRunner]:
         return list(self.runners.values())

@@ -151,6 +151,14 @@ class RetryRule(Strict):
     next_phone: bool = False
 
 
+class ChannelSwitchSettings(Strict):
+    """Stop calling a lead after this many ineffective attempts within the window, and record
+    a channel-switch event (table channel_switch_events) for another channel to follow up."""
+
+    after_ineffective: Annotated[int, Field(ge=1, le=1000)]
+    within_days: Annotated[int, Field(ge=1, le=3660)]
+
+
 class RetrySettings(Strict):
     busy: RetryRule = RetryRule(delay_s=600, max_attempts=5)
     no_answer: RetryRule = RetryRule(delay_s=3600, max_attempts=4, next_phone=True)
@@ -162,6 +170,7 @@ class RetrySettings(Strict):
     unknown: RetryRule = RetryRule(delay_s=3600, max_attempts=3)
     max_attempts_per_phone: Annotated[int, Field(ge=1)] = 6
     max_attempts_per_lead: Annotated[int, Field(ge=1)] = 10
+    channel_switch: ChannelSwitchSettings | None = None  # None: never switch
 
 
 class LineSettings(Strict):

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dialerd.channel_switch import SwitchRules
 from dialerd.domain import (
     AttemptResult,
     DncMatch,
@@ -54,6 +55,7 @@ from dialerd.storage.dnc_sql import (
 from dialerd.storage.errors import LeaseLost, SchemaNotAtHead, translate_errors
 from dialerd.storage.limits_sql import histories, recheck_number
 from dialerd.storage.schema import check_at_head
+from dialerd.storage.switch_sql import record_switches
 from dialerd.storage.tables import call_attempts, campaigns, phone_schedule
 
 __all__ = ["PgStore"]
@@ -167,8 +169,11 @@ class PgStore:
         async with self.transaction("marking an attempt originated") as connection:
             await connection.execute(statement)
 
-    async def record_results(self, items: ResultBatch) -> None:
-        """Write final results and the schedule that follows them, all in one transaction.
+    async def record_results(
+        self, items: ResultBatch, switch_rules: SwitchRules | None = None
+    ) -> None:
+        """Write final results and the schedule that follows them, all in one transaction,
+        with the channel switches ``switch_rules`` (by campaign id) call for.
 
         Idempotent: an attempt that already has an end keeps it, and its schedule updates are
         skipped, so replaying a batch after a crash changes nothing.
@@ -185,6 +190,7 @@ class PgStore:
             updates = _schedule_updates(results, batch, open_phone)
             if updates:
                 await connection.execute(APPLY_NEXT_DIAL, updates)
+            await record_switches(connection, results, switch_rules or {})
 
     async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int:
         """Give back leased, not yet dialled phones (at shutdown); returns how many."""
