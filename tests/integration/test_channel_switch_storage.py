@@ -3,6 +3,7 @@ are written, recorded once, the lead's phones out of the schedule; revision 0006
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -32,7 +33,7 @@ async def rows(url: str, sql: str, **params: object) -> list[tuple[object, ...]]
 
 async def dial(
     store: PgStore, campaign_id: int, outcome: Outcome, at: timedelta, rules: SwitchRules
-) -> tuple[int, object] | None:
+) -> tuple[int, uuid.UUID] | None:
     """Claim the campaign's due phone, dial it at T0 + at, end it with `outcome` and plan a
     retry a minute later; (lead id, attempt id), or None when nothing was due."""
     due = await store.claim_due_phones(campaign_id, NODE_A, 1, 30.0, T0 + at)
@@ -56,7 +57,9 @@ async def test_third_ineffective_attempt_in_the_window_switches_the_lead_once(
     outcomes = [Outcome.NO_ANSWER, Outcome.CANCELLED, Outcome.BUSY, Outcome.MACHINE]
     done = [await dial(store, campaign, o, i * DAY, rules) for i, o in enumerate(outcomes)]
     assert None not in done
-    lead_id, last_attempt = done[-1]  # type: ignore[misc]
+    last = done[-1]
+    assert last is not None
+    lead_id, last_attempt = last
     ended = T0 + 3 * DAY + timedelta(seconds=30)
     # cancelled does not count: the machine answer is the third ineffective attempt
     assert await rows(db_url, EVENTS, c=campaign) == [
@@ -65,7 +68,7 @@ async def test_third_ineffective_attempt_in_the_window_switches_the_lead_once(
     assert await rows(db_url, STATES, l=lead_id) == [("switched",), ("switched",)]
     assert await dial(store, campaign, Outcome.NO_ANSWER, 10 * DAY, rules) is None
     # replaying the outcome changes nothing and records nothing twice
-    result = AttemptResult(last_attempt, Outcome.MACHINE, ended_at=ended)  # type: ignore[arg-type]
+    result = AttemptResult(last_attempt, Outcome.MACHINE, ended_at=ended)
     await store.record_results([(result, [])], rules)
     assert len(await rows(db_url, EVENTS, c=campaign)) == 1
 
@@ -75,7 +78,7 @@ async def test_attempts_older_than_the_window_and_answered_calls_do_not_count(
 ) -> None:
     campaign = await new_campaign(store)
     rules = {campaign: ChannelSwitchSettings(after_ineffective=2, within_days=7)}
-    (phone_id,) = await seed_lead(db_url, campaign, 1)
+    await seed_lead(db_url, campaign, 1)
     first = await dial(store, campaign, Outcome.NO_ANSWER, 0 * DAY, rules)
     assert first is not None
     await dial(store, campaign, Outcome.NO_ANSWER, 8 * DAY, rules)  # the first is 8 days old
