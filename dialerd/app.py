@@ -54,6 +54,7 @@ from dialerd.progress import progress_line
 from dialerd.rotation import CallerIdRotator
 from dialerd.sdnotify import Notifier
 from dialerd.service import dialing_status, ping_redis
+from dialerd.sharing import Sharing
 from dialerd.status import StatusKeeper, health, readiness, status_document
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
@@ -163,7 +164,7 @@ class Daemon:
     # ---- start and stop --------------------------------------------------------
 
     async def run(self, *, duration_s: float | None = None, progress: bool = False) -> int:
-        campaigns = load_campaigns(self.campaigns_dir)
+        campaigns = load_campaigns(self.campaigns_dir, self.config.trunks)
         self.notifier.status("starting: checking the database schema")
         store = PgStore(database_url(self.config.database.url, self.config.database.reveal()))
         try:
@@ -225,6 +226,7 @@ class Daemon:
             self._register,
             self._unregister,
             self._rotator_for,
+            Sharing(self.config.trunks),
         )
         async with asyncio.TaskGroup() as group:
             self._group = group
@@ -485,7 +487,7 @@ class Daemon:
     def reload(self) -> None:
         self.notifier.reloading(self.clock.monotonic())
         try:
-            campaigns = load_campaigns(self.campaigns_dir)
+            campaigns = load_campaigns(self.campaigns_dir, self.config.trunks)
         except ConfigError as exc:
             self.reload_failures += 1
             for problem in exc.problems:

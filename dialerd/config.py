@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Literal, Self, TypeVar
 
@@ -108,6 +109,13 @@ class MetricsSettings(Strict):
     listen: str = "127.0.0.1:9311"
 
 
+class TrunkSettings(Strict):
+    """Caps of one trunk, shared by every campaign of this daemon that names it."""
+
+    max_channels: Annotated[int, Field(ge=1, le=100_000)]
+    max_cps: Annotated[int, Field(ge=1, le=10_000)]
+
+
 class MainConfig(Strict):
     node: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")] = Field(
         default_factory=lambda: socket.gethostname()[:63]
@@ -122,6 +130,10 @@ class MainConfig(Strict):
         description="where the outcome journal lives; each daemon needs its own",
     )
     shutdown_grace_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
+    trunks: dict[Annotated[str, Field(pattern=NAME_PATTERN)], TrunkSettings] = Field(
+        default_factory=dict,
+        description="channel and calls-per-second caps per trunk, shared by all campaigns",
+    )
 
 
 class DialSettings(Strict):
@@ -130,6 +142,9 @@ class DialSettings(Strict):
     caller_id: E164 | None = None
     caller_name: Annotated[str | None, Field(max_length=40)] = None
     server: str | None = None
+    trunk_name: str | None = Field(
+        None, description="a trunk of the main config's `trunks`, whose caps this campaign shares"
+    )
 
     @model_validator(mode="after")
     def _trunk_has_number(self) -> Self:
@@ -250,6 +265,10 @@ class PacingConfig(Strict):
 class Campaign(Strict):
     name: Annotated[str, Field(pattern=NAME_PATTERN)]
     enabled: bool = True
+    priority: int = Field(0, description="higher first when campaigns share a trunk or a queue")
+    weight: Annotated[float, Field(gt=0, le=1000)] = Field(
+        1.0, description="share among campaigns of equal priority on a trunk or a queue"
+    )
     mode: Literal["progressive", "predictive"] = "progressive"
     pacing: PacingConfig = PacingConfig()
     queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -315,9 +334,10 @@ def _check_secrets(source: Source, config: MainConfig) -> None:
         raise ConfigError(problems)
 
 
-def load_campaigns(directory: Path) -> dict[str, Campaign]:
+def load_campaigns(directory: Path, trunks: Collection[str] | None = None) -> dict[str, Campaign]:
     """Every `*.yaml` campaign in `directory`, each with its `conf.d/<same name>.yaml` laid
-    over it; all problems of all files reported together."""
+    over it; all problems of all files reported together. With `trunks` (the main config's),
+    a `dial.trunk_name` that names none of them is a problem too."""
     campaigns: dict[str, Campaign] = {}
     origin: dict[str, Path] = {}
     problems = _orphan_overrides(directory)
@@ -325,9 +345,13 @@ def load_campaigns(directory: Path) -> dict[str, Campaign]:
         override = directory / "conf.d" / path.name
         overrides = [override] if override.is_file() else []
         try:
-            campaign = _validate(Campaign, read_merged(path, overrides))
+            source = read_merged(path, overrides)
+            campaign = _validate(Campaign, source)
         except ConfigError as exc:
             problems.extend(exc.problems)
+            continue
+        if trunks is not None and (unknown := _unknown_trunk(source, campaign, trunks)):
+            problems.append(unknown)
             continue
         if campaign.name in campaigns:
             problems.append(
@@ -344,6 +368,18 @@ def load_campaigns(directory: Path) -> dict[str, Campaign]:
     if problems:
         raise ConfigError(problems)
     return campaigns
+
+
+def _unknown_trunk(
+    source: Source, campaign: Campaign, trunks: Collection[str]
+) -> ConfigProblem | None:
+    name = campaign.dial.trunk_name
+    if name is None or name in trunks:
+        return None
+    file, line, col = source.where(["dial", "trunk_name"])
+    known = ", ".join(sorted(trunks)) or "none"
+    text = f"trunk {name!r} is not in the main config's trunks (known: {known})"
+    return ConfigProblem(file, line, col, "dial.trunk_name", text)
 
 
 def _orphan_overrides(directory: Path) -> list[ConfigProblem]:
