@@ -89,6 +89,8 @@ class Sharing:
         if name not in self._members or granted <= 0 or self._trunk_of(member) is None:
             return
         self._reserved[name] = max(0, self._reserved[name] - granted)
+        if placed < granted and name in self._wants:  # fewer due phones than granted: it
+            self._wants[name].dials = 0  # wants no more until its next round says so
         times = self._granted_at[name]
         for _ in range(min(len(times), max(0, granted - placed))):
             times.pop()  # a dial never placed spends no calls-per-second budget

@@ -86,10 +86,22 @@ def test_a_stale_want_stops_holding_a_share() -> None:
     low = runner("low", trunk_name="carrier")
     shared = sharing(high, low)
     assert shared.take(high, 5, now=0.0) == 4  # one dial unmet
-    shared.settle(high, 4, placed=0)
-    assert shared.take(low, 4, now=0.1) == 3
-    shared.settle(low, 3, placed=0)
+    shared.settle(high, 4, placed=4)
+    high.live_calls = 2  # two of them ended already
+    assert shared.take(low, 4, now=0.1) == 1  # high's unmet dial comes first
+    shared.settle(low, 1, placed=1)
+    high.live_calls, low.live_calls = 0, 0
     assert shared.take(low, 4, now=WANT_TTL_S + 0.5) == 4
+
+
+def test_a_campaign_that_used_less_than_it_got_no_longer_holds_a_share() -> None:
+    high = runner("high", priority=1, trunk_name="carrier")
+    low = runner("low", trunk_name="carrier")
+    shared = sharing(high, low)
+    high.live_calls = 3
+    assert shared.take(high, 5, now=0.0) == 1  # unmet: 4
+    shared.settle(high, 1, placed=0)  # nothing was due after all
+    assert shared.take(low, 5, now=0.1) == 1
 
 
 def test_campaigns_without_a_trunk_are_not_held() -> None:
