@@ -50,6 +50,7 @@ retry:
   max_attempts_per_lead: 1
 lease_s: 30
 """
+END_OF_RUN = datetime.max.replace(tzinfo=UTC)
 TRUNKS = f"trunks:\n  carrier: {{max_channels: {CAP}, max_cps: 20}}\n"
 
 
@@ -130,8 +131,11 @@ async def test_a_shared_trunk_cap_holds_and_the_higher_priority_goes_first(
     assert code == 0, dialer.log_text()[-3000:]
 
     ours = await attempts(database, HIGH), await attempts(database, LOW)
-    spans = [(a["created_at"], a["ended_at"]) for a in ours[0] + ours[1]]
-    assert all(end is not None for _, end in spans), spans
+    # An attempt the stop cut short between its row and its Originate has no end (the next
+    # start settles it): it counts as holding a channel until the end of the run.
+    spans = [(a["created_at"], a["ended_at"] or END_OF_RUN) for a in ours[0] + ours[1]]
+    ended = sum(a["ended_at"] is not None for a in ours[0] + ours[1])
+    assert ended >= len(spans) - 2, spans  # at most one per runner
     assert most_at_once(spans) == CAP  # reached, never exceeded (dialerd's own times)
     cdr = [
         (datetime.fromisoformat(r["start"]), datetime.fromisoformat(r["end"]))
@@ -139,7 +143,7 @@ async def test_a_shared_trunk_cap_holds_and_the_higher_priority_goes_first(
         if r["channel"].endswith(";1")
         and r["channel"].split("/", 1)[-1].split("@", 1)[0] in set(HIGH + LOW)
     ]
-    assert len(cdr) == len(spans)
+    assert ended <= len(cdr) <= len(spans)
     assert most_at_once(cdr) <= CAP  # Asterisk's own view (whole seconds)
 
     first_high, last_high = ours[0][0]["created_at"], ours[0][-1]["created_at"]
@@ -150,4 +154,3 @@ async def test_a_shared_trunk_cap_holds_and_the_higher_priority_goes_first(
     assert low_meanwhile == [], (first_high, last_high, low_meanwhile)
     assert any(a["created_at"] > last_high for a in ours[1])  # low goes on afterwards
     assert "trunk_at_cap" in seen, seen
-    assert datetime.now(UTC) > last_high
