@@ -114,6 +114,7 @@ class CampaignRunner:
         self.last_error = ""
         self.outlook: LeadOutlook | None = None  # kept fresh by dialerd.status
         self.round_done_at = wiring.clock.monotonic()
+        self._agents_withheld = 0  # ready agents of the queue given to other campaigns
         wiring.sharing.join(self)
 
     # ---- the dial loop -------------------------------------------------------
@@ -191,6 +192,8 @@ class CampaignRunner:
         granted = self._w.sharing.take(self, decision.dials, now)
         if decision.dials <= 0:
             self.last_stop = Stop.PACING
+            if self._agents_withheld and inputs.ready_agents == 0:
+                self.last_stop, self.last_error = Stop.AGENTS_SHARED, self._shared_text()
             return
         if granted <= 0:
             self._trunk_held(decision)
@@ -205,7 +208,14 @@ class CampaignRunner:
         """What pacing sees, with this campaign's share of its queue's ready agents."""
         inputs = self.pacer.inputs(self.situation(now), now)
         share = self._w.sharing.ready_agents(self, inputs.ready_agents)
+        self._agents_withheld = inputs.ready_agents - share
         return replace(inputs, ready_agents=share) if share != inputs.ready_agents else inputs
+
+    def _shared_text(self) -> str:
+        return (
+            f"{self._agents_withheld} ready agents of queue {self.campaign.queue} go to"
+            " campaigns of higher priority (or weight) on it"
+        )
 
     def _trunk_held(self, decision: Decision) -> None:
         trunk = self.campaign.dial.trunk_name

@@ -10,7 +10,11 @@ campaigns on the trunk, using what each one's latest ask left unmet (a want olde
 awaits anything, so two runners can never both spend the same free channel.
 
 Campaigns on the same queue share its ready agents the same way (`ready_agents`): each
-sees only its share, so two campaigns never both count the same free agent.
+campaign with work sees only its share, so two such campaigns never both count the same
+free agent. A campaign whose last claim found nothing due sees one ready agent (if there
+is one) besides: enough for its next claim to find out whether it has work again, without
+its reason flapping between "nothing due" and "no agent" round after round; that one agent
+may be counted twice for one round when it does find work.
 
 A runner's own cap (lines.max_lines, lines.calls_per_second) is applied by its pacing
 first; this only ever lowers what it may place.
@@ -101,6 +105,8 @@ class Sharing:
         peers = [m for m in self._members.values() if m.campaign.queue == queue]
         if len(peers) <= 1:
             return ready
+        if not member.wants_agents:  # enough to find out whether it has work again
+            return min(ready, 1)
         claims = [
             Claim(m.campaign.name, ready if m.wants_agents else 0, *_rank(m.campaign))
             for m in peers
