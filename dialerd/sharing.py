@@ -58,7 +58,6 @@ class Sharing:
         self._wants: dict[str, _Want] = {}
         self._reserved: dict[str, int] = {}  # granted, not yet settled
         self._granted_at: dict[str, deque[float]] = {}  # monotonic time of each granted dial
-        self.held: dict[str, bool] = {}  # the last take gave less than wanted
 
     def join(self, member: Sharer) -> None:
         name = member.campaign.name
@@ -66,17 +65,12 @@ class Sharing:
         self._reserved.setdefault(name, 0)
         self._granted_at.setdefault(name, deque())
 
-    def leave(self, name: str) -> None:
-        for table in (self._members, self._wants, self._reserved, self._granted_at, self.held):
-            table.pop(name, None)
-
     def take(self, member: Sharer, wanted: int, now: float) -> int:
         """How many of `wanted` dials `member` may place now; reserved until `settle`."""
         name = member.campaign.name
         self._wants[name] = _Want(wanted, now)
         trunk = self._trunk_of(member)
         if trunk is None or wanted <= 0:
-            self.held[name] = False
             return max(0, wanted)
         peers = self._on_trunk(member.campaign.dial.trunk_name)
         claims = [self._claim(peer, now) for peer in peers]
@@ -84,7 +78,6 @@ class Sharing:
         self._reserved[name] += granted
         self._granted_at[name].extend([now] * granted)
         self._wants[name] = _Want(wanted - granted, now)  # what the others must leave it
-        self.held[name] = granted < wanted
         return granted
 
     def settle(self, member: Sharer, granted: int, placed: int) -> None:
