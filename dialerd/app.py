@@ -43,6 +43,7 @@ from dialerd.config import (
 from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
+from dialerd.followup_settings import FollowupSettings
 from dialerd.http import Endpoints, HttpServer
 from dialerd.journal import Item as JournalItem
 from dialerd.journal import Journal
@@ -53,13 +54,15 @@ from dialerd.probes import LeadCounter, LoopLag
 from dialerd.progress import progress_line
 from dialerd.rotation import CallerIdRotator
 from dialerd.sdnotify import Notifier
-from dialerd.service import dialing_status, ping_redis
+from dialerd.service import ReloadResult, dialing_status, ping_redis
 from dialerd.sharing import Sharing
 from dialerd.status import StatusKeeper, health, readiness, status_document
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
 from dialerd.storage.dispositions import PgDispositions
 from dialerd.storage.lead_counts import PgLeadCounts
+from dialerd.storage.outbox import PgOutbox
+from dialerd.webhooks import WebhookSender
 
 log = structlog.get_logger("dialerd")
 
@@ -119,6 +122,11 @@ async def open_caller_id_store(
     return store
 
 
+def followup_settings(campaigns: dict[str, Campaign]) -> dict[str, FollowupSettings]:
+    """Every campaign's follow-ups, disabled ones too: their last calls may still end."""
+    return {c.name: c.followups for c in campaigns.values() if c.followups is not None}
+
+
 def ami_settings(server: AmiServer) -> AmiSettings:
     return AmiSettings(
         host=server.host,
@@ -141,6 +149,8 @@ class Daemon:
         self.notifier = notifier or Notifier(None)
         self.campaigns_dir = config_dir / config.campaigns_dir
         self.clock = clock or SystemClock()
+        # the configuration read at start counts as the first load, until a SIGHUP
+        self.last_reload = ReloadResult(ok=True, at=self.clock.now().timestamp())
         self.runners: dict[str, CampaignRunner] = {}
         self.calls: dict[str, CampaignRunner] = {}
         self.stop_requested = asyncio.Event()
@@ -160,6 +170,8 @@ class Daemon:
         self.keeper: StatusKeeper | None = None  # what /status and the probes read
         self.lead_counter: LeadCounter | None = None  # for the metrics, like the loop lag
         self.loop_lag = LoopLag(self.clock.monotonic)
+        self.followups: dict[str, FollowupSettings] = {}  # what the webhook sender reads
+        self.webhooks: WebhookSender | None = None
 
     # ---- start and stop --------------------------------------------------------
 
@@ -174,6 +186,8 @@ class Daemon:
             retryable = isinstance(exc, StorageUnavailable)  # systemd restarts, not on Fatal
             raise (Unavailable if retryable else Fatal)(str(exc)) from exc
         self.store = store
+        self._set_followups(campaigns)
+        self.webhooks = WebhookSender(PgOutbox(store), lambda: self.followups, self.clock)
         if self.config.redis is not None:
             self.notifier.status("starting: checking Redis")
             await ping_redis(self.config.redis)
@@ -195,7 +209,9 @@ class Daemon:
         writer.restore(self._left_in_journal)
         self._ami, self._writer = ami, writer
         self.keeper = StatusKeeper(self, store, self.config.redis, self.clock, self.loop_lag)
-        http = HttpServer(Endpoints(self, DaemonCollector(self, self.clock.monotonic)))
+        token = self.config.metrics.token
+        collector = DaemonCollector(self, self.clock.monotonic)
+        http = HttpServer(Endpoints(self, collector, token.reveal() if token else None))
         try:
             await http.start(self.config.metrics.listen)
             return await self._serve(ami, writer, campaigns, duration_s, progress)
@@ -236,6 +252,8 @@ class Daemon:
                 self._spawn(self._dispositions.run(), "dispositions")
             self._spawn(self._keeper().run(), "status-checks")
             self._spawn(self.loop_lag.run(), "loop-lag")
+            if self.webhooks is not None:
+                self._spawn(self.webhooks.run(), "webhooks")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)
@@ -476,6 +494,13 @@ class Daemon:
             writer.put(result, [NextDial(attempt.phone_id, PhoneState.SCHEDULED, retry_at)])
         log.info("attempts_reconciled", open=len(open_attempts), adopted=adopted)
 
+    def _set_followups(self, campaigns: dict[str, Campaign]) -> None:
+        """What outcomes call for and where events go: at start (before the journal's
+        results are written) and at every reload."""
+        self.followups = followup_settings(campaigns)
+        if isinstance(self.store, PgStore):
+            self.store.followup_rules = {name: f.rules() for name, f in self.followups.items()}
+
     def _open_journal(self) -> None:
         self.journal.open()
         self._left_in_journal = self.journal.read()
@@ -490,6 +515,7 @@ class Daemon:
             campaigns = load_campaigns(self.campaigns_dir, self.config.trunks)
         except ConfigError as exc:
             self.reload_failures += 1
+            self.last_reload = ReloadResult(ok=False, at=self.clock.now().timestamp())
             for problem in exc.problems:
                 log.error("config_reload_rejected", problem=str(problem))
             active = sum(not r.stopping for r in self.runners.values())
@@ -505,6 +531,8 @@ class Daemon:
         for campaign in campaigns.values():
             if campaign.name not in self.runners:
                 self._spawn(self._start_runner(campaign), f"start-{campaign.name}")
+        self._set_followups(campaigns)
+        self.last_reload = ReloadResult(ok=True, at=self.clock.now().timestamp())
         log.info("config_reloaded", campaigns=sorted(campaigns))
         self.notifier.ready(dialing_status(sum(c.enabled for c in campaigns.values())))
 

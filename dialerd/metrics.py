@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from dialerd.campaign import CampaignRunner
     from dialerd.outcomes import OutcomeWriter
     from dialerd.probes import LeadCounter, LeadCounts, LoopLag
+    from dialerd.service import ReloadResult
+    from dialerd.webhooks import WebhookSender
 
 Clock = Callable[[], float]
 
@@ -43,6 +45,9 @@ class Watched(Protocol):
 
     @property
     def reload_failures(self) -> int: ...
+
+    @property
+    def last_reload(self) -> ReloadResult: ...
 
     @property
     def ami_connected(self) -> bool: ...
@@ -58,6 +63,7 @@ class Watched(Protocol):
 
     lead_counter: LeadCounter | None
     loop_lag: LoopLag
+    webhooks: WebhookSender | None
 
 
 class DaemonCollector:
@@ -76,6 +82,7 @@ class DaemonCollector:
         yield from _daemon_metrics(self._daemon)
         yield from _ami_metrics(self._daemon.ami)
         yield from _writer_metrics(self._daemon.outcome_writer)
+        yield from _followup_metrics(self._daemon.webhooks)
         yield _histogram(
             "dialerd_event_loop_lag_seconds",
             "How late the event loop woke from a 0.25 s sleep",
@@ -94,7 +101,22 @@ def _daemon_metrics(daemon: Watched) -> Iterator[Metric]:
         "dialerd_outcomes_pending", "Outcomes waiting to be written to PostgreSQL"
     )
     pending.add_metric([], daemon.pending_outcomes)
-    return iter((ami, reloads, pending))
+    return iter((ami, reloads, pending, *_reload_metrics(daemon.last_reload)))
+
+
+def _reload_metrics(last: ReloadResult) -> Iterator[Metric]:
+    ok = GaugeMetricFamily(
+        "dialerd_config_last_reload_successful",
+        "0 if the last SIGHUP reload was refused (the old configuration runs), else 1",
+    )
+    ok.add_metric([], 1.0 if last.ok else 0.0)
+    yield ok
+    at = GaugeMetricFamily(
+        "dialerd_config_last_reload_timestamp_seconds",
+        "When the configuration was last loaded: at start, or the last SIGHUP",
+    )
+    at.add_metric([], last.at)
+    yield at
 
 
 def _call_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
@@ -256,6 +278,33 @@ def _writer_metrics(writer: OutcomeWriter | None) -> Iterator[Metric]:
             "Time to write one batch of outcomes to PostgreSQL",
             [([], writer.write_latency)],
         )
+
+
+def _followup_metrics(sender: WebhookSender | None) -> Iterator[Metric]:
+    """Counts of webhook tries by campaign and kind (docs/followups.md)."""
+    labels = ["campaign", "kind"]
+    families = {
+        "sent": CounterMetricFamily(
+            "dialerd_followups_sent",
+            "Follow-up events delivered (a URL answered 2xx)",
+            labels=labels,
+        ),
+        "failed": CounterMetricFamily(
+            "dialerd_followups_failed",
+            "Webhook tries that failed (each retried or dead-lettered)",
+            labels=labels,
+        ),
+        "dead": CounterMetricFamily(
+            "dialerd_followups_dead_lettered",
+            "Follow-up events given up after max_tries",
+            labels=labels,
+        ),
+    }
+    counts = dict(sender.counts) if sender is not None else {}
+    for (campaign, kind), count in sorted(counts.items()):
+        for name, family in families.items():
+            family.add_metric([campaign, kind], getattr(count, name))
+    return iter(families.values())
 
 
 def _histogram(

@@ -1,10 +1,13 @@
 """What the daemon shows its service manager beyond the notify protocol itself.
 
 The Redis readiness check (Redis is optional: READY waits for it only when it is
-configured) and the wording of the STATUS line ``systemctl status dialerd`` shows.
+configured), the wording of the STATUS line ``systemctl status dialerd`` shows, and the
+result of the last SIGHUP (a gauge, so an alert can fire on a reload that was refused).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import redis.asyncio
 import redis.exceptions
@@ -35,3 +38,11 @@ def dialing_status(campaigns: int) -> str:
     if campaigns == 0:
         return "idle: no campaign enabled"
     return f"dialing {campaigns} campaign{'s' if campaigns != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    """The last SIGHUP: whether the new configuration was taken, and when (Unix time)."""
+
+    ok: bool
+    at: float

@@ -101,8 +101,8 @@ async def test_no_rule_no_switch_and_rules_are_per_campaign(store: PgStore, db_u
 async def test_0006_downgrades_to_0005_and_back(lab: Lab) -> None:
     tables = "SELECT tablename FROM pg_tables WHERE tablename = 'channel_switch_events'"
     async with throwaway_database(lab.database_url) as url:
-        assert await migrate(url) == "0006"
+        assert await migrate(url, "0006") == "0006"
         assert await rows(url, tables) == [("channel_switch_events",)]
         assert await downgrade(url, "0005") == "0005"
         assert await rows(url, tables) == []
-        assert await migrate(url) == "0006"
+        assert await migrate(url, "0006") == "0006"

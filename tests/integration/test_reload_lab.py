@@ -55,7 +55,9 @@ async def test_reload_stops_keeps_and_resumes_a_campaign(
                 lambda: logged(dialer, "config_reload_rejected"), timeout_s=10, interval_s=0.2
             )
             failures = ("dialerd_config_reload_failures_total", frozenset())
-            assert scrape(dialer.metrics_port)[failures] == 1
+            refused = scrape(dialer.metrics_port)
+            assert refused[failures] == 1
+            assert refused[("dialerd_config_last_reload_successful", frozenset())] == 0
             kept = await attempts(database)  # the running configuration goes on dialing
             await wait_until(lambda: at_least(database, kept + 20), timeout_s=60, interval_s=0.5)
             campaign.unlink()
@@ -63,6 +65,9 @@ async def test_reload_stops_keeps_and_resumes_a_campaign(
             await wait_until(
                 lambda: logged(dialer, "config_reloaded"), timeout_s=10, interval_s=0.2
             )
+            taken = scrape(dialer.metrics_port)
+            assert taken[("dialerd_config_last_reload_successful", frozenset())] == 1
+            assert taken[("dialerd_config_last_reload_timestamp_seconds", frozenset())] > 0
             await asyncio.sleep(5)  # calls in flight end; no new dial starts
             stopped = await attempts(database)
             await asyncio.sleep(5)
