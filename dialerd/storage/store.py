@@ -55,7 +55,7 @@ from dialerd.storage.dnc_sql import (
 )
 from dialerd.storage.errors import LeaseLost, SchemaNotAtHead, translate_errors
 from dialerd.storage.limits_sql import histories, recheck_number
-from dialerd.storage.outbox_sql import enqueue_outcome_events
+from dialerd.storage.outbox_sql import enqueue_outcome_events, enqueue_switch_events
 from dialerd.storage.schema import check_at_head
 from dialerd.storage.switch_sql import record_switches
 from dialerd.storage.tables import call_attempts, campaigns, phone_schedule
@@ -195,9 +195,10 @@ class PgStore:
             updates = _schedule_updates(results, batch, open_phone)
             if updates:
                 await connection.execute(APPLY_NEXT_DIAL, updates)
-            await record_switches(connection, results, switch_rules or {})
+            switched = await record_switches(connection, results, switch_rules or {})
             dials = {attempt_id: item[1] for attempt_id, item in batch.items()}
             await enqueue_outcome_events(connection, results, dials, self.followup_rules)
+            await enqueue_switch_events(connection, switched, results, self.followup_rules)
 
     async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int:
         """Give back leased, not yet dialled phones (at shutdown); returns how many."""
