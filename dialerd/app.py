@@ -37,6 +37,7 @@ from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
 from dialerd.http import Endpoints, HttpServer
+from dialerd.inbound_desk import AmiChannels, InboundDesk
 from dialerd.journal import Item as JournalItem
 from dialerd.journal import Journal
 from dialerd.metrics import DaemonCollector
@@ -51,6 +52,8 @@ from dialerd.status import StatusKeeper, health, readiness, status_document
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
 from dialerd.storage.dispositions import PgDispositions
+from dialerd.storage.dnc import PgDncLists
+from dialerd.storage.inbound import PgInbound
 from dialerd.storage.lead_counts import PgLeadCounts
 
 log = structlog.get_logger("dialerd")
@@ -151,6 +154,8 @@ class Daemon:
         self.journal = Journal(config_dir / config.state_dir)
         self._left_in_journal: list[JournalItem] = []  # results an earlier run did not write
         self._dispositions: DispositionRecorder | None = None
+        self._inbound: InboundDesk | None = None  # calls to pool numbers (docs/callbacks.md)
+        self._dnc_lists: PgDncLists | None = None  # where an opt-out is written
         self.keeper: StatusKeeper | None = None  # what /status and the probes read
         self.lead_counter: LeadCounter | None = None  # for the metrics, like the loop lag
         self.loop_lag = LoopLag(self.clock.monotonic)
@@ -188,6 +193,7 @@ class Daemon:
         writer = OutcomeWriter(store, journal=self.journal)
         writer.restore(self._left_in_journal)
         self._ami, self._writer = ami, writer
+        self._open_inbound(ami, store)
         self.keeper = StatusKeeper(self, store, self.config.redis, self.clock, self.loop_lag)
         http = HttpServer(Endpoints(self, DaemonCollector(self, self.clock.monotonic)))
         try:
@@ -196,6 +202,8 @@ class Daemon:
         finally:
             await http.close()
             await ami.close()
+            if self._dnc_lists is not None:
+                await self._dnc_lists.close()
             await store.close()
             self.journal.close()
             if isinstance(self._caller_ids, RedisStore):
@@ -227,6 +235,8 @@ class Daemon:
             self._spawn(writer.run(), "outcome-writer")
             if self._dispositions is not None:
                 self._spawn(self._dispositions.run(), "dispositions")
+            if self._inbound is not None:
+                self._spawn(self._inbound.run(), "inbound-desk")
             self._spawn(self._keeper().run(), "status-checks")
             self._spawn(self.loop_lag.run(), "loop-lag")
             for campaign in campaigns.values():
@@ -399,6 +409,9 @@ class Daemon:
         if self._dispositions is not None and is_disposition(event):
             self._dispositions.offer(event)
             return
+        if self._inbound is not None and self._inbound.wants(event):
+            self._inbound.offer(event)  # an inbound call's AgentConnect matters to no runner
+            return
         if event.name in AGENT_EVENTS:
             queue = event.get("Queue")
             for runner in self.runners.values():
@@ -460,6 +473,29 @@ class Daemon:
             retry_at = now + timedelta(seconds=UNKNOWN_RETRY_S)
             writer.put(result, [NextDial(attempt.phone_id, PhoneState.SCHEDULED, retry_at)])
         log.info("attempts_reconciled", open=len(open_attempts), adopted=adopted)
+
+    def _open_inbound(self, ami: AmiClient, store: PgStore) -> None:
+        settings = self.config.inbound
+        if not settings.enabled:
+            return
+        url = database_url(self.config.database.url, self.config.database.reveal())
+        self._dnc_lists = PgDncLists(url)
+        self._inbound = InboundDesk(
+            PgInbound(store),
+            self._dnc_lists,
+            AmiChannels(ami.send_action),
+            affinity=self._caller_ids,
+            world=self._inbound_world,
+            settings=settings,
+            node=self.config.node,
+            now=self.clock.now,
+        )
+
+    def _inbound_world(self) -> tuple[dict[str, Campaign], dict[str, int]]:
+        """The campaigns a callback may belong to, and how many agents each has logged in."""
+        runners = [r for r in self.runners.values() if not r.stopping]
+        campaigns = {r.campaign.name: r.campaign for r in runners}
+        return campaigns, {r.campaign.name: r.board.logged_in_count() for r in runners}
 
     def _open_journal(self) -> None:
         self.journal.open()

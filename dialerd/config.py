@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from dialerd.errors import ConfigError, ConfigProblem
+from dialerd.inbound_settings import CallbackSettings, InboundSettings
 from dialerd.limit_settings import LimitSettings
 from dialerd.window_settings import CallingWindowSettings
 from dialerd.yamlfile import Source, read_merged, validation_problems
@@ -122,6 +123,7 @@ class MainConfig(Strict):
         description="where the outcome journal lives; each daemon needs its own",
     )
     shutdown_grace_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
+    inbound: InboundSettings = InboundSettings()  # customers calling pool numbers back
 
 
 class DialSettings(Strict):
@@ -254,6 +256,7 @@ class Campaign(Strict):
     lease_s: Annotated[float, Field(ge=10, le=3600)] = 120.0
     calling_window: CallingWindowSettings | None = None  # None: no restriction by hour
     limits: LimitSettings = LimitSettings()  # checked at dial time (dialerd.limits)
+    callbacks: CallbackSettings = CallbackSettings()  # its customers calling back
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:

@@ -1,0 +1,298 @@
+"""The inbound desk: answers the snippet's questions about calls to caller-ID pool numbers.
+
+The dialplan (context ``dialerd-inbound``) sends three user events, which the AMI event pump
+hands to :meth:`InboundDesk.offer`:
+
+* ``DialerdInbound`` (Channel, Called, Caller): who is this? The desk looks the caller up,
+  chooses the route (:func:`dialerd.inbound.choose_route`), stores the call in
+  ``inbound_calls``, teaches the caller-ID store that this customer calls back to this
+  number (affinity), and sets the route's variables on the channel with AMI ``Setvar``,
+  DIALERD_ROUTE last: the dialplan waits for that one (3 s, then takes its own fallback);
+* ``DialerdOptOut`` (Channel, Inbound, Called, Caller): the caller pressed the opt-out key.
+  The number goes on the global do-not-call list; DIALERD_OPTED_OUT=1 tells the dialplan to
+  confirm it, 0 that it could not be written in time (the desk goes on trying until it is);
+* ``DialerdInboundEnded`` (Inbound, Outcome): how the call ended. An agent who took it is
+  known from the queue's own ``AgentConnect`` event for the call's Uniqueid.
+
+Each event is handled in its own task, so a slow lookup never holds up another caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+import structlog
+
+from ami import AmiError, Event
+from caller_id_pool import CallerIdError
+from dialerd.config import Campaign
+from dialerd.dnc_rows import DncRequest
+from dialerd.inbound import (
+    ENDED_EVENT,
+    INBOUND_EVENT,
+    INBOUND_EVENTS,
+    OPT_OUT_EVENT,
+    CallerMatch,
+    InboundOutcome,
+    Route,
+    caller_number,
+    choose_route,
+    route_variables,
+)
+from dialerd.inbound_settings import InboundSettings
+from dialerd.storage import StorageError
+from dialerd.storage.inbound import InboundCall
+
+__all__ = ["InboundDesk", "is_inbound"]
+
+log = structlog.get_logger("dialerd.inbound")
+OPT_OUT_ANSWER_S = 2.5  # the dialplan waits 3 s for DIALERD_OPTED_OUT
+
+
+class InboundLog(Protocol):
+    async def find_caller(self, number: str, called: str) -> CallerMatch | None: ...
+    async def record(self, call: InboundCall, match: CallerMatch | None, route: Route) -> int: ...
+    async def finish(
+        self, inbound_id: int, outcome: InboundOutcome, agent: str | None, ended_at: datetime | None
+    ) -> bool: ...
+
+
+class DncList(Protocol):
+    async def add(self, campaign: str | None, requests: Sequence[DncRequest]) -> int: ...
+
+
+class Channels(Protocol):
+    async def set_variables(self, channel: str, variables: Sequence[tuple[str, str]]) -> None: ...
+
+
+class Affinity(Protocol):
+    async def record_answer(self, customer_id: str, number: str) -> None: ...
+
+
+class AmiChannels:
+    """Channel variables through AMI ``Setvar``, one action each, in order."""
+
+    def __init__(self, send: Callable[..., object]) -> None:
+        self._send = send
+
+    async def set_variables(self, channel: str, variables: Sequence[tuple[str, str]]) -> None:
+        for name, value in variables:
+            headers = {"Channel": channel, "Variable": name, "Value": value}
+            response = await self._send("Setvar", headers)  # type: ignore[misc]
+            response.raise_for_error()
+
+
+def is_inbound(event: Event) -> bool:
+    return event.name == "UserEvent" and event.get("UserEvent") in INBOUND_EVENTS
+
+
+AGENT_CONNECT = "AgentConnect"
+
+
+class InboundDesk:
+    def __init__(
+        self,
+        log_: InboundLog,
+        dnc: DncList,
+        channels: Channels,
+        *,
+        affinity: Affinity | None,
+        world: Callable[[], tuple[Mapping[str, Campaign], Mapping[str, int]]],
+        settings: InboundSettings,
+        node: str,
+        now: Callable[[], datetime],
+    ) -> None:
+        self._log, self._dnc, self._channels, self._affinity = log_, dnc, channels, affinity
+        self._world, self.settings, self._node, self._now = world, settings, node, now
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._live: dict[str, int] = {}  # Uniqueid -> inbound id, until the call ends
+        self._agents: dict[int, str] = {}  # inbound id -> the agent who took it
+        self.routed = 0
+        self.opted_out = 0
+
+    def wants(self, event: Event) -> bool:
+        """The snippet's user events, and the queue's AgentConnect for a routed call."""
+        if event.name == AGENT_CONNECT:
+            return (event.get("Uniqueid") or "") in self._live
+        return is_inbound(event)
+
+    def offer(self, event: Event) -> None:
+        self._events.put_nowait(event)
+
+    async def run(self) -> None:
+        handlers = {
+            INBOUND_EVENT: self._route,
+            OPT_OUT_EVENT: self._opt_out,
+            ENDED_EVENT: self._end,
+            AGENT_CONNECT: self._connected,
+        }
+        async with asyncio.TaskGroup() as group:
+            while True:
+                event = await self._events.get()
+                kind = event.name if event.name == AGENT_CONNECT else event.get("UserEvent")
+                group.create_task(self._guarded(handlers[kind or ""], event))
+
+    async def _guarded(self, handler: Callable[[Event], object], event: Event) -> None:
+        try:
+            await handler(event)  # type: ignore[misc]
+        except AmiError as exc:  # the channel hung up meanwhile, or AMI went away
+            log.warning("inbound_channel_not_told", error=str(exc), channel=event.get("Channel"))
+        except Exception:  # one bad call never stops the desk, nor the daemon
+            log.exception("inbound_event_failed", headers=dict(event.headers))
+
+    # ---- a call arrives --------------------------------------------------------------
+
+    async def _route(self, event: Event) -> None:
+        call = self._call(event)
+        match = await self._find(call)
+        campaigns, agents_in = self._world()
+        route = choose_route(match, campaigns, agents_in, self.settings, call.started_at)
+        inbound_id = await self._record(call, match, route)
+        if inbound_id:
+            self._live[call.uniqueid] = inbound_id
+        await self._channels.set_variables(
+            event.get("Channel") or "", route_variables(route, match, inbound_id, self.settings)
+        )
+        self.routed += 1
+        log.info(
+            "inbound_call_routed",
+            inbound_id=inbound_id,
+            called=call.called,
+            caller=call.caller,
+            lead_id=match.lead_id if match else None,
+            campaign=match.campaign if match else None,
+            route=route.kind.value,
+            queue=route.queue,
+            reason=route.reason,
+        )
+        if match is not None:
+            await self._learn(match.lead_id, call.called)
+
+    def _call(self, event: Event) -> InboundCall:
+        raw_called = (event.get("Called") or "").strip()
+        called = caller_number(raw_called, raw_called) or raw_called
+        raw_caller = (event.get("Caller") or "").strip()
+        return InboundCall(
+            uniqueid=event.get("Uniqueid") or "",
+            called=called,
+            caller=caller_number(raw_caller, called),
+            caller_raw=raw_caller,
+            node=self._node,
+            started_at=self._now(),
+        )
+
+    async def _find(self, call: InboundCall) -> CallerMatch | None:
+        if call.caller is None:
+            return None
+        try:
+            return await self._log.find_caller(call.caller, call.called)
+        except StorageError as exc:  # route as unknown rather than leave the caller waiting
+            log.error("inbound_lookup_failed", error=str(exc), caller=call.caller)
+            return None
+
+    async def _record(self, call: InboundCall, match: CallerMatch | None, route: Route) -> int:
+        try:
+            return await self._log.record(call, match, route)
+        except StorageError as exc:  # the call is still routed; the log keeps what it was
+            log.error(
+                "inbound_call_not_recorded",
+                error=str(exc),
+                uniqueid=call.uniqueid,
+                called=call.called,
+                caller=call.caller,
+                lead_id=match.lead_id if match else None,
+                route=route.kind.value,
+            )
+            return 0
+
+    async def _learn(self, lead_id: int, called: str) -> None:
+        if self._affinity is None:
+            return
+        try:
+            await self._affinity.record_answer(str(lead_id), called)
+        except CallerIdError as exc:  # affinity is a preference: the call goes on
+            log.warning("caller_id_callback_not_recorded", error=str(exc))
+
+    # ---- the caller opts out ---------------------------------------------------------
+
+    async def _opt_out(self, event: Event) -> None:
+        called = caller_number(event.get("Called") or "", event.get("Called") or "") or ""
+        caller = caller_number(event.get("Caller") or "", called)
+        inbound_id = _int(event.get("Inbound"))
+        channel = event.get("Channel") or ""
+        if caller is None:
+            log.error("opt_out_without_number", inbound_id=inbound_id, caller=event.get("Caller"))
+            await self._channels.set_variables(channel, [("DIALERD_OPTED_OUT", "0")])
+            return
+        request = DncRequest(caller, None, f"opted out calling back {called}")
+        writing = asyncio.ensure_future(self._add_until_written(request, inbound_id))
+        done, _ = await asyncio.wait({writing}, timeout=OPT_OUT_ANSWER_S)
+        await self._channels.set_variables(channel, [("DIALERD_OPTED_OUT", "1" if done else "0")])
+        await writing  # never given up: a caller who opted out is never dialled again
+        if inbound_id:
+            await self._finish(inbound_id, InboundOutcome.OPTED_OUT, None, None)
+
+    async def _add_until_written(self, request: DncRequest, inbound_id: int) -> None:
+        backoff_s = 0.2
+        while True:
+            try:
+                await self._dnc.add(None, [request])
+            except StorageError as exc:
+                log.warning("opt_out_write_failed", error=str(exc), inbound_id=inbound_id)
+                await asyncio.sleep(backoff_s * (0.5 + random.random()))  # noqa: S311 - jitter
+                backoff_s = min(backoff_s * 2, 5.0)
+                continue
+            self.opted_out += 1
+            log.info("caller_opted_out", inbound_id=inbound_id, number=request.number)
+            return
+
+    # ---- an agent takes it, the call ends -----------------------------------------------
+
+    async def _connected(self, event: Event) -> None:
+        inbound_id = self._live.get(event.get("Uniqueid") or "")
+        if inbound_id is None:
+            return
+        agent = event.get("MemberName") or event.get("Interface") or "?"
+        self._agents[inbound_id] = agent
+        log.info("inbound_call_answered", inbound_id=inbound_id, agent=agent)
+        await self._finish(inbound_id, InboundOutcome.ANSWERED, agent, None)
+
+    async def _end(self, event: Event) -> None:
+        inbound_id = _int(event.get("Inbound"))
+        self._live.pop(event.get("Uniqueid") or "", None)
+        if not inbound_id:
+            return  # not recorded at routing (logged then) or routed without the daemon
+        agent = self._agents.pop(inbound_id, None)
+        said = event.get("Outcome") or ""
+        if said == InboundOutcome.OPTED_OUT.value:
+            outcome = InboundOutcome.OPTED_OUT
+        elif agent is not None:
+            outcome = InboundOutcome.ANSWERED
+        else:
+            outcome = InboundOutcome.MESSAGE if said == "message" else InboundOutcome.QUEUED
+        await self._finish(inbound_id, outcome, agent, self._now())
+
+    async def _finish(
+        self, inbound_id: int, outcome: InboundOutcome, agent: str | None, at: datetime | None
+    ) -> None:
+        try:
+            await self._log.finish(inbound_id, outcome, agent, at)
+        except StorageError as exc:
+            log.error(
+                "inbound_end_not_recorded",
+                error=str(exc),
+                inbound_id=inbound_id,
+                outcome=outcome.value,
+                agent=agent,
+            )
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "0")
+    except ValueError:
+        return 0
