@@ -95,13 +95,15 @@ def caller_number(raw: str, called: str) -> str | None:
         region = phonenumbers.region_code_for_number(phonenumbers.parse(called, None))
     except phonenumbers.NumberParseException:
         region = None
-    try:
-        parsed = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    # as dialled in the pool number's country, else international without its + (44...)
+    for attempt in (text, f"+{text}"):
+        try:
+            parsed = phonenumbers.parse(attempt, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return None
 
 
 def choose_route(
