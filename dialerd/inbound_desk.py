@@ -57,7 +57,11 @@ class InboundLog(Protocol):
     async def find_caller(self, number: str, called: str) -> CallerMatch | None: ...
     async def record(self, call: InboundCall, match: CallerMatch | None, route: Route) -> int: ...
     async def finish(
-        self, inbound_id: int, outcome: InboundOutcome, agent: str | None, ended_at: datetime | None
+        self,
+        inbound_id: int,
+        outcome: InboundOutcome | None,
+        agent: str | None,
+        ended_at: datetime | None,
     ) -> bool: ...
 
 
@@ -175,7 +179,7 @@ class InboundDesk:
     def _call(self, event: Event) -> InboundCall:
         raw_called = (event.get("Called") or "").strip()
         called = caller_number(raw_called, raw_called) or raw_called
-        raw_caller = (event.get("Caller") or "").strip()
+        raw_caller = (event.get("Caller") or "").strip()[:80]  # the caller chose it
         return InboundCall(
             uniqueid=event.get("Uniqueid") or "",
             called=called,
@@ -262,22 +266,30 @@ class InboundDesk:
         await self._finish(inbound_id, InboundOutcome.ANSWERED, agent, None)
 
     async def _end(self, event: Event) -> None:
-        inbound_id = _int(event.get("Inbound"))
-        self._live.pop(event.get("Uniqueid") or "", None)
+        """How it ended; a caller who hung up before the route was set has no Inbound header,
+        and keeps the outcome stored at routing (only ended_at is set)."""
+        uniqueid = event.get("Uniqueid") or ""
+        inbound_id = _int(event.get("Inbound")) or self._live.get(uniqueid, 0)
+        self._live.pop(uniqueid, None)
         if not inbound_id:
             return  # not recorded at routing (logged then) or routed without the daemon
         agent = self._agents.pop(inbound_id, None)
         said = event.get("Outcome") or ""
+        outcome: InboundOutcome | None = None
         if said == InboundOutcome.OPTED_OUT.value:
             outcome = InboundOutcome.OPTED_OUT
         elif agent is not None:
             outcome = InboundOutcome.ANSWERED
-        else:
-            outcome = InboundOutcome.MESSAGE if said == "message" else InboundOutcome.QUEUED
+        elif said in {InboundOutcome.MESSAGE.value, InboundOutcome.QUEUED.value}:
+            outcome = InboundOutcome(said)
         await self._finish(inbound_id, outcome, agent, self._now())
 
     async def _finish(
-        self, inbound_id: int, outcome: InboundOutcome, agent: str | None, at: datetime | None
+        self,
+        inbound_id: int,
+        outcome: InboundOutcome | None,
+        agent: str | None,
+        at: datetime | None,
     ) -> None:
         try:
             await self._log.finish(inbound_id, outcome, agent, at)
@@ -286,7 +298,7 @@ class InboundDesk:
                 "inbound_end_not_recorded",
                 error=str(exc),
                 inbound_id=inbound_id,
-                outcome=outcome.value,
+                outcome=outcome.value if outcome else None,
                 agent=agent,
             )
 

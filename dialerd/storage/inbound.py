@@ -103,14 +103,20 @@ class PgInbound:
             return int((await connection.execute(insert)).scalar_one())
 
     async def finish(
-        self, inbound_id: int, outcome: InboundOutcome, agent: str | None, ended_at: datetime | None
+        self,
+        inbound_id: int,
+        outcome: InboundOutcome | None,
+        agent: str | None,
+        ended_at: datetime | None,
     ) -> bool:
-        """Set how the call ended; False when no call has that id."""
-        values: dict[str, object] = {"outcome": outcome.value}
+        """Set how the call ended (None: keep the outcome); False when no call has that id."""
+        values: dict[str, object] = {"outcome": outcome.value} if outcome else {}
         if agent:
             values["agent"] = agent
         if ended_at is not None:
             values["ended_at"] = ended_at
+        if not values:
+            return True
         update = sa.update(inbound_calls).where(inbound_calls.c.id == inbound_id).values(values)
         async with self._store.transaction("recording how an inbound call ended") as connection:
             return bool((await connection.execute(update)).rowcount)

@@ -126,7 +126,7 @@ class FakeLog:
     def __init__(self, match: CallerMatch | None) -> None:
         self.match = match
         self.recorded: list[tuple[InboundCall, Route]] = []
-        self.finished: list[tuple[int, InboundOutcome, str | None]] = []
+        self.finished: list[tuple[int, InboundOutcome | None, str | None]] = []
 
     async def find_caller(self, number: str, called: str) -> CallerMatch | None:
         return self.match if number == CUSTOMER else None
@@ -136,7 +136,11 @@ class FakeLog:
         return 41
 
     async def finish(
-        self, inbound_id: int, outcome: InboundOutcome, agent: str | None, ended_at: datetime | None
+        self,
+        inbound_id: int,
+        outcome: InboundOutcome | None,
+        agent: str | None,
+        ended_at: datetime | None,
     ) -> bool:
         self.finished.append((inbound_id, outcome, agent))
         return True
@@ -224,3 +228,15 @@ async def test_an_opt_out_is_written_even_when_the_database_is_away_at_first() -
     assert [r.number for r in dnc.added] == [CUSTOMER]
     assert channels.set == [("Local/x;2", "DIALERD_OPTED_OUT", "1")]
     assert log.finished == [(41, InboundOutcome.OPTED_OUT, None)]
+
+
+async def test_a_caller_who_hangs_up_before_the_route_keeps_the_routed_outcome() -> None:
+    log = FakeLog(None)
+    work = desk(log, FlakyDnc(0), Channels(), Affinity())
+    work.offer(event("DialerdInbound", Uniqueid="18.1", Called=POOL_X, Caller="anonymous"))
+    await run_until(lambda: log.recorded, work)
+    work.offer(event("DialerdInboundEnded", Uniqueid="18.1", Inbound="", Outcome=""))
+    await run_until(lambda: log.finished, work)
+    (call, route), = log.recorded  # fmt: skip
+    assert (call.caller, route.reason) == (None, "unknown caller")
+    assert log.finished == [(41, None, None)]  # ended, outcome as routed (message)
