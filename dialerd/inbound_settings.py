@@ -75,7 +75,7 @@ class UnknownCallers(_Strict):
 
 class InboundSettings(_Strict):
     enabled: bool = True
-    opt_out_key: Annotated[str, Field(pattern=r"^[0-9*#]$")] = "9"
+    opt_out_key: Annotated[str, Field(pattern=r"^[0-9*]$")] = "9"
     message: Sound = "vm-nobodyavail"  # a campaign's message when it has none of its own
     opt_out_sound: Sound = "removed"  # confirms the number is on the do-not-call list
     opt_out_failed_sound: Sound = "sorry-youre-having-problems"
