@@ -483,7 +483,7 @@ class Daemon:
         self._inbound = InboundDesk(
             PgInbound(store),
             self._dnc_lists,
-            AmiChannels(ami.send_action),
+            AmiChannels(ami),
             affinity=self._caller_ids,
             world=self._inbound_world,
             settings=settings,

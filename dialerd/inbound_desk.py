@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 import structlog
 
-from ami import AmiError, Event
+from ami import AmiClient, AmiError, Event
 from caller_id_pool import CallerIdError
 from dialerd.config import Campaign
 from dialerd.dnc_rows import DncRequest
@@ -80,14 +80,13 @@ class Affinity(Protocol):
 class AmiChannels:
     """Channel variables through AMI ``Setvar``, one action each, in order."""
 
-    def __init__(self, send: Callable[..., object]) -> None:
-        self._send = send
+    def __init__(self, ami: AmiClient) -> None:
+        self._ami = ami
 
     async def set_variables(self, channel: str, variables: Sequence[tuple[str, str]]) -> None:
         for name, value in variables:
             headers = {"Channel": channel, "Variable": name, "Value": value}
-            response = await self._send("Setvar", headers)  # type: ignore[misc]
-            response.raise_for_error()
+            (await self._ami.send_action("Setvar", headers)).raise_for_error()
 
 
 def is_inbound(event: Event) -> bool:
@@ -140,9 +139,9 @@ class InboundDesk:
                 kind = event.name if event.name == AGENT_CONNECT else event.get("UserEvent")
                 group.create_task(self._guarded(handlers[kind or ""], event))
 
-    async def _guarded(self, handler: Callable[[Event], object], event: Event) -> None:
+    async def _guarded(self, handler: Callable[[Event], Awaitable[None]], event: Event) -> None:
         try:
-            await handler(event)  # type: ignore[misc]
+            await handler(event)
         except AmiError as exc:  # the channel hung up meanwhile, or AMI went away
             log.warning("inbound_channel_not_told", error=str(exc), channel=event.get("Channel"))
         except Exception:  # one bad call never stops the desk, nor the daemon
@@ -232,19 +231,22 @@ class InboundDesk:
             log.error("opt_out_without_number", inbound_id=inbound_id, caller=event.get("Caller"))
             await self._channels.set_variables(channel, [("DIALERD_OPTED_OUT", "0")])
             return
+        if inbound_id:  # first: the row then shows the request even if the entry never lands
+            await self._finish(inbound_id, InboundOutcome.OPTED_OUT, None, None)
         request = DncRequest(caller, None, f"opted out calling back {called}")
         writing = asyncio.ensure_future(self._add_until_written(request, inbound_id))
         done, _ = await asyncio.wait({writing}, timeout=OPT_OUT_ANSWER_S)
         await self._channels.set_variables(channel, [("DIALERD_OPTED_OUT", "1" if done else "0")])
         await writing  # never given up: a caller who opted out is never dialled again
-        if inbound_id:
-            await self._finish(inbound_id, InboundOutcome.OPTED_OUT, None, None)
 
     async def _add_until_written(self, request: DncRequest, inbound_id: int) -> None:
         backoff_s = 0.2
         while True:
             try:
                 await self._dnc.add(None, [request])
+            except asyncio.CancelledError:  # the daemon stops: say so; docs/callbacks.md has
+                log.error("opt_out_not_written", inbound_id=inbound_id)  # the query to find it
+                raise
             except StorageError as exc:
                 log.warning("opt_out_write_failed", error=str(exc), inbound_id=inbound_id)
                 await asyncio.sleep(backoff_s * (0.5 + random.random()))  # noqa: S311 - jitter

@@ -224,7 +224,7 @@ async def test_an_opt_out_is_written_even_when_the_database_is_away_at_first() -
     log, dnc, channels = FakeLog(MATCH), FlakyDnc(failures=2), Channels()
     work = desk(log, dnc, channels, Affinity())
     work.offer(event("DialerdOptOut", Inbound="41", Called=POOL_X, Caller=CUSTOMER))
-    await run_until(lambda: log.finished, work)
+    await run_until(lambda: dnc.added and channels.set, work)
     assert [r.number for r in dnc.added] == [CUSTOMER]
     assert channels.set == [("Local/x;2", "DIALERD_OPTED_OUT", "1")]
     assert log.finished == [(41, InboundOutcome.OPTED_OUT, None)]
