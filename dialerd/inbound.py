@@ -22,7 +22,7 @@ import enum
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import phonenumbers
 
@@ -35,6 +35,7 @@ __all__ = [
     "InboundOutcome",
     "Route",
     "RouteKind",
+    "callback_time",
     "caller_number",
     "choose_route",
     "route_variables",
@@ -43,7 +44,8 @@ __all__ = [
 INBOUND_EVENT = "DialerdInbound"  # a call to a pool number asks who is calling
 ENDED_EVENT = "DialerdInboundEnded"  # the hangup handler says how it ended
 OPT_OUT_EVENT = "DialerdOptOut"  # the caller pressed the opt-out key
-INBOUND_EVENTS = frozenset({INBOUND_EVENT, ENDED_EVENT, OPT_OUT_EVENT})
+CALLBACK_EVENT = "DialerdCallbackRequest"  # the caller pressed the callback key
+INBOUND_EVENTS = frozenset({INBOUND_EVENT, ENDED_EVENT, OPT_OUT_EVENT, CALLBACK_EVENT})
 
 
 class RouteKind(enum.StrEnum):
@@ -58,6 +60,7 @@ class InboundOutcome(enum.StrEnum):
     ANSWERED = "answered"  # an agent took it
     MESSAGE = "message"  # heard the message and pressed nothing
     OPTED_OUT = "opted_out"  # pressed the opt-out key: the number is on the global DNC list
+    CALLBACK_REQUESTED = "callback_requested"  # pressed the callback key: the phone is due
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,8 @@ def route_variables(
         ("DIALERD_OPT_OUT_SOUND", settings.opt_out_sound),
         ("DIALERD_OPT_OUT_FAILED_SOUND", settings.opt_out_failed_sound),
         ("DIALERD_KEY_WAIT_S", f"{settings.key_wait_s:g}"),
+        ("DIALERD_CALLBACK_KEY", settings.callback_key or ""),
+        ("DIALERD_CALLBACK_SOUND", settings.callback_sound),
         ("__DIALERD_BUSINESS", route.business),
         ("__DIALERD_CALLBACK", str(inbound_id)),
     ]
@@ -173,3 +178,11 @@ def route_variables(
 def _one_line(text: str) -> str:
     """AMI headers are one line each; a lead's name from a CSV may hold anything."""
     return " ".join(text.split())
+
+
+def callback_time(campaign: Campaign, now: datetime) -> datetime | None:
+    """When a caller who asked to be called back is dialled: the next opening of the agent
+    hours, no sooner than ``callbacks.callback_delay_s`` (None: the hours never open)."""
+    earliest = now + timedelta(seconds=campaign.callbacks.callback_delay_s)
+    hours = campaign.callbacks.agent_hours
+    return earliest if hours is None else hours.next_open(earliest)

@@ -11,6 +11,10 @@ hands to :meth:`InboundDesk.offer`:
 * ``DialerdOptOut`` (Channel, Inbound, Called, Caller): the caller pressed the opt-out key.
   The number goes on the global do-not-call list; DIALERD_OPTED_OUT=1 tells the dialplan to
   confirm it, 0 that it could not be written in time (the desk goes on trying until it is);
+* ``DialerdCallbackRequest`` (Channel, Inbound, Called, Caller): the caller pressed the
+  callback key. Their phone in the campaign that called them is made due at the next opening
+  of its agent hours (:func:`dialerd.inbound.callback_time`); DIALERD_CALLBACK_SET=1 tells the
+  dialplan to confirm it, 0 that it could not be booked;
 * ``DialerdInboundEnded`` (Inbound, Outcome): how the call ended. An agent who took it is
   known from the queue's own ``AgentConnect`` event for the call's Uniqueid.
 
@@ -32,6 +36,7 @@ from caller_id_pool import CallerIdError
 from dialerd.config import Campaign
 from dialerd.dnc_rows import DncRequest
 from dialerd.inbound import (
+    CALLBACK_EVENT,
     ENDED_EVENT,
     INBOUND_EVENT,
     INBOUND_EVENTS,
@@ -39,6 +44,7 @@ from dialerd.inbound import (
     CallerMatch,
     InboundOutcome,
     Route,
+    callback_time,
     caller_number,
     choose_route,
     route_variables,
@@ -63,6 +69,9 @@ class InboundLog(Protocol):
         agent: str | None,
         ended_at: datetime | None,
     ) -> bool: ...
+    async def schedule_callback(
+        self, lead_id: int, campaign_id: int, number: str, at: datetime
+    ) -> str | None: ...
 
 
 class DncList(Protocol):
@@ -130,6 +139,7 @@ class InboundDesk:
         handlers = {
             INBOUND_EVENT: self._route,
             OPT_OUT_EVENT: self._opt_out,
+            CALLBACK_EVENT: self._callback,
             ENDED_EVENT: self._end,
             AGENT_CONNECT: self._connected,
         }
@@ -151,7 +161,7 @@ class InboundDesk:
 
     async def _route(self, event: Event) -> None:
         call = self._call(event)
-        match = await self._find(call)
+        match = await self._find_number(call.caller, call.called)
         campaigns, agents_in = self._world()
         route = choose_route(match, campaigns, agents_in, self.settings, call.started_at)
         inbound_id = await self._record(call, match, route)
@@ -187,15 +197,6 @@ class InboundDesk:
             node=self._node,
             started_at=self._now(),
         )
-
-    async def _find(self, call: InboundCall) -> CallerMatch | None:
-        if call.caller is None:
-            return None
-        try:
-            return await self._log.find_caller(call.caller, call.called)
-        except StorageError as exc:  # route as unknown rather than leave the caller waiting
-            log.error("inbound_lookup_failed", error=str(exc), caller=call.caller)
-            return None
 
     async def _record(self, call: InboundCall, match: CallerMatch | None, route: Route) -> int:
         try:
@@ -256,6 +257,52 @@ class InboundDesk:
             log.info("caller_opted_out", inbound_id=inbound_id, number=request.number)
             return
 
+    # ---- the caller asks to be called back ---------------------------------------------
+
+    async def _callback(self, event: Event) -> None:
+        called = caller_number(event.get("Called") or "", event.get("Called") or "") or ""
+        caller = caller_number(event.get("Caller") or "", called)
+        inbound_id = _int(event.get("Inbound"))
+        why_not = await self._book(caller, called)
+        if why_not is None and inbound_id:
+            await self._finish(inbound_id, InboundOutcome.CALLBACK_REQUESTED, None, None)
+        elif why_not is not None:
+            log.warning("callback_not_booked", inbound_id=inbound_id, reason=why_not)
+        answer = "1" if why_not is None else "0"
+        await self._channels.set_variables(
+            event.get("Channel") or "", [("DIALERD_CALLBACK_SET", answer)]
+        )
+
+    async def _book(self, caller: str | None, called: str) -> str | None:
+        """None when the caller's phone is due at the callback time, else why not."""
+        match = await self._find_number(caller, called)
+        if match is None or caller is None:
+            return "an unknown caller"
+        campaign = self._world()[0].get(match.campaign)
+        if campaign is None:
+            return f"campaign {match.campaign} is not configured"
+        at = callback_time(campaign, self._now())
+        if at is None:
+            return "the campaign's agent hours never open"
+        try:
+            why_not = await self._log.schedule_callback(
+                match.lead_id, match.campaign_id, caller, at
+            )
+        except StorageError as exc:
+            return f"database: {exc}"
+        if why_not is None:
+            log.info("callback_booked", lead_id=match.lead_id, campaign=match.campaign, at=at)
+        return why_not
+
+    async def _find_number(self, caller: str | None, called: str) -> CallerMatch | None:
+        if caller is None:
+            return None
+        try:
+            return await self._log.find_caller(caller, called)
+        except StorageError as exc:  # route as unknown rather than leave the caller waiting
+            log.error("inbound_lookup_failed", error=str(exc), caller=caller)
+            return None
+
     # ---- an agent takes it, the call ends -----------------------------------------------
 
     async def _connected(self, event: Event) -> None:
@@ -278,8 +325,8 @@ class InboundDesk:
         agent = self._agents.pop(inbound_id, None)
         said = event.get("Outcome") or ""
         outcome: InboundOutcome | None = None
-        if said == InboundOutcome.OPTED_OUT.value:
-            outcome = InboundOutcome.OPTED_OUT
+        if said in {InboundOutcome.OPTED_OUT.value, InboundOutcome.CALLBACK_REQUESTED.value}:
+            outcome = InboundOutcome(said)
         elif agent is not None:
             outcome = InboundOutcome.ANSWERED
         elif said in {InboundOutcome.MESSAGE.value, InboundOutcome.QUEUED.value}:

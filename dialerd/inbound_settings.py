@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dialerd.window_settings import DAYS, DayKey, DaySpans, Holiday, ZoneName, _weekdays
-from dialerd.windows import CallingWindow, Customer, Span, is_open
+from dialerd.windows import CallingWindow, Customer, Span, is_open, next_opening
 
 # A sound file name as Playback takes it; no comma, which would split dialplan arguments.
 Sound = Annotated[str, Field(pattern=r"^[A-Za-z0-9_/.-]+$", max_length=200)]
@@ -46,12 +46,21 @@ class AgentHours(_Strict):
         return self
 
     def open_at(self, at: datetime) -> bool:
+        return is_open(self._window(), self._centre(), at)
+
+    def next_open(self, at: datetime) -> datetime | None:
+        """The first instant at or after ``at`` when agents take calls (None: never)."""
+        return next_opening(self._window(), self._centre(), at)
+
+    def _window(self) -> CallingWindow:
         weekly: list[tuple[Span, ...]] = [() for _ in DAYS]
         for key, spans in self.hours.items():
             for day in _weekdays(key):
                 weekly[day] = spans
-        window = CallingWindow(weekly=tuple(weekly), holidays=frozenset(self.holidays))
-        return is_open(window, Customer(zones=(ZoneInfo(self.time_zone),)), at)
+        return CallingWindow(weekly=tuple(weekly), holidays=frozenset(self.holidays))
+
+    def _centre(self) -> Customer:
+        return Customer(zones=(ZoneInfo(self.time_zone),))
 
 
 class CallbackSettings(_Strict):
@@ -63,6 +72,9 @@ class CallbackSettings(_Strict):
     agent_hours: AgentHours | None = None  # None: whenever an agent is logged in
     queue: QueueName | None = None  # None: the campaign's own queue
     queue_timeout_s: Annotated[float, Field(ge=5, le=3600)] = 300.0
+    # a caller who presses inbound.callback_key is dialled at the next opening of agent_hours,
+    # and no sooner than this
+    callback_delay_s: Annotated[float, Field(ge=0, le=7 * 86_400)] = 0.0
 
 
 class UnknownCallers(_Strict):
@@ -80,7 +92,15 @@ class InboundSettings(_Strict):
     opt_out_sound: Sound = "removed"  # confirms the number is on the do-not-call list
     opt_out_failed_sound: Sound = "sorry-youre-having-problems"
     key_wait_s: Annotated[float, Field(ge=1, le=30)] = 5.0  # after the message, for a key
+    callback_key: Annotated[str | None, Field(pattern=r"^[0-9*]$")] = "1"  # None: not offered
+    callback_sound: Sound = "auth-thankyou"  # confirms the callback is booked
     unknown: UnknownCallers = UnknownCallers()
+
+    @model_validator(mode="after")
+    def _two_keys(self) -> Self:
+        if self.callback_key == self.opt_out_key:
+            raise ValueError("callback_key and opt_out_key must be different keys")
+        return self
 
 
 __all__ = ["AgentHours", "CallbackSettings", "InboundSettings", "UnknownCallers"]

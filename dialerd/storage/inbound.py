@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from dialerd.inbound import CallerMatch, InboundOutcome, Route
 from dialerd.storage.store import PgStore
@@ -41,6 +42,24 @@ WHERE p.number = :number
 ORDER BY l.created_at DESC, l.id DESC
 LIMIT 1
 """)
+
+
+# The lead's phones in the campaign, locked: the claim protocol and the one-active-phone index
+# are respected while the phone asked for is moved to the front.
+_LEAD_PHONES = sa.text("""
+SELECT s.phone_id, s.state, p.number FROM phone_schedule s JOIN lead_phones p ON p.id = s.phone_id
+WHERE s.lead_id = :lead_id AND s.campaign_id = :campaign_id
+FOR UPDATE OF s
+""")
+_SET_STATE = sa.text("""
+UPDATE phone_schedule SET state = :state, next_dial_at = coalesce(:at, next_dial_at),
+       updated_at = now()
+WHERE phone_id = ANY(:phone_ids)
+""").bindparams(
+    sa.bindparam("at", type_=sa.DateTime(timezone=True)),
+    sa.bindparam("phone_ids", type_=ARRAY(sa.BigInteger)),
+)
+_BUSY_STATES = ("leased", "dialing")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +139,32 @@ class PgInbound:
         update = sa.update(inbound_calls).where(inbound_calls.c.id == inbound_id).values(values)
         async with self._store.transaction("recording how an inbound call ended") as connection:
             return bool((await connection.execute(update)).rowcount)
+
+    async def schedule_callback(
+        self, lead_id: int, campaign_id: int, number: str, at: datetime
+    ) -> str | None:
+        """Make the lead's phone with this number due at ``at``; None when done, else why not.
+
+        Its other scheduled phone (a lead has one active at a time) waits on standby. A phone
+        a do-not-call entry blocked stays blocked; the dial is still screened (lists, limits,
+        calling window) like any other.
+        """
+        params = {"lead_id": lead_id, "campaign_id": campaign_id}
+        async with self._store.transaction("scheduling a callback") as connection:
+            phones = (await connection.execute(_LEAD_PHONES, params)).all()
+            target = next((p for p in phones if p.number == number), None)
+            if target is None:
+                return "the number is not among the lead's phones in its campaign"
+            if target.state == "blocked":
+                return "the number is on a do-not-call list"
+            if any(p.state in _BUSY_STATES for p in phones):
+                return "a call to the lead is in progress"
+            others = [p.phone_id for p in phones if p.state == "scheduled" and p is not target]
+            if others:
+                await connection.execute(
+                    _SET_STATE, {"state": "standby", "at": None, "phone_ids": others}
+                )
+            await connection.execute(
+                _SET_STATE, {"state": "scheduled", "at": at, "phone_ids": [target.phone_id]}
+            )
+        return None

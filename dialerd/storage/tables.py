@@ -339,7 +339,8 @@ inbound_calls = sa.Table(
     ),
     sa.CheckConstraint("route IN ('queue', 'message')", name="ck_inbound_calls_route"),
     sa.CheckConstraint(
-        "outcome IN ('queued', 'answered', 'message', 'opted_out')", name="ck_inbound_calls_outcome"
+        "outcome IN ('queued', 'answered', 'message', 'opted_out', 'callback_requested')",
+        name="ck_inbound_calls_outcome",
     ),
     sa.CheckConstraint(
         f"caller IS NULL OR caller ~ '{E164_PATTERN}'", name="ck_inbound_calls_caller_e164"

@@ -58,7 +58,7 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("route IN ('queue', 'message')", name="ck_inbound_calls_route"),
         sa.CheckConstraint(
-            "outcome IN ('queued', 'answered', 'message', 'opted_out')",
+            "outcome IN ('queued', 'answered', 'message', 'opted_out', 'callback_requested')",
             name="ck_inbound_calls_outcome",
         ),
         sa.CheckConstraint(

@@ -5,7 +5,8 @@ Originate into ``lab-callback`` (the lab's trunk into the snippet's ``dialerd-in
 X as the number dialled and the customer's number as caller ID. The call must reach the
 campaign's queue with the lead's data on the agent's channel, the agent must count as busy
 for pacing meanwhile, and the call must be recorded. A caller who presses the opt-out key at
-the message is on the global do-not-call list at once, and no campaign dials them again.
+the message is on the global do-not-call list at once, and no campaign dials them again; one
+who presses the callback key has their phone made due in the campaign that called them.
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ async def callback_ended(database: str) -> bool | str:
     return True if rows and rows[0]["ended_at"] is not None else f"inbound calls: {rows}"
 
 
-async def test_pressing_the_opt_out_key_puts_the_number_on_dnc_for_every_campaign(
+async def test_the_message_keys_book_a_callback_and_opt_out_for_every_campaign(
     lab: Lab, database: str, tmp_path: Path
 ) -> None:
     number = fresh_number()
@@ -187,28 +188,55 @@ async def test_pressing_the_opt_out_key_puts_the_number_on_dnc_for_every_campaig
     )
     (tmp_path / "leads.csv").write_text(f"external_id,name,phone\nL1,Olena,{number}\n")
     dialer.import_csv(tmp_path / "leads.csv")
-    dialer.cli("leads", "import", "rival", str(tmp_path / "leads.csv"))
+    dialer.cli("leads", "import", "rival", str(tmp_path / "leads.csv"))  # the newest lead
     async with lab_world(lab, **ANSWER_SHORT) as ami:
         dialer.start()  # no agent in the queue yet: nobody is dialled, the caller gets the message
         try:
             await wait_until(lambda: started(dialer), timeout_s=20, interval_s=0.3)
             async with ami.events() as stream:
-                await call_back(ami, number, POOL_X)
-                reading = await next_event(stream, lambda e: _app(e) == "Read", 15)
-                customer = (reading.get("Channel") or "").replace(";2", ";1")
-                await ami.send_action("PlayDTMF", {"Channel": customer, "Digit": "9"})
-                confirmed = await next_event(stream, lambda e: _app(e) == "Playback", 15)
+                booked = await press(ami, stream, number, "1")
+                await wait_until(lambda: ended(database, 1), timeout_s=10, interval_s=0.3)
+                schedule = await query(database, SCHEDULE)
+                confirmed = await press(ami, stream, number, "9")
             await queue_member(ami, lab, add=True)  # now both campaigns could dial the number
             await wait_until(lambda: blocked_everywhere(database), timeout_s=20, interval_s=0.5)
         finally:
             await queue_member(ami, lab, add=False)
             assert dialer.stop() == 0
-    assert confirmed.get("AppData") == "removed"
+    assert (booked.get("AppData"), confirmed.get("AppData")) == ("auth-thankyou", "removed")
     entries = await query(database, "SELECT campaign_id, number FROM do_not_call")
     assert [tuple(e) for e in entries] == [(None, number)]
-    (row,) = await query(database, "SELECT route, reason, outcome, caller FROM inbound_calls")
-    assert tuple(row) == ("message", "no agent logged in", "opted_out", number)
+    rows = await query(database, "SELECT reason, outcome, caller FROM inbound_calls ORDER BY id")
+    assert [tuple(r) for r in rows] == [
+        ("no agent logged in", "callback_requested", number),
+        ("no agent logged in", "opted_out", number),
+    ]
+    # the newest lead's campaign books the callback: due from the moment it is asked for
+    assert [tuple(r) for r in schedule] == [
+        ("labtest", "scheduled", False),
+        ("rival", "scheduled", True),
+    ]
     assert await query(database, "SELECT 1 FROM call_attempts") == []
+
+
+SCHEDULE = """
+SELECT c.name, s.state, s.next_dial_at >= (SELECT min(started_at) FROM inbound_calls) AS booked
+FROM phone_schedule s JOIN campaigns c ON c.id = s.campaign_id ORDER BY c.name
+"""
+
+
+async def press(ami: AmiClient, stream: EventStream, number: str, key: str) -> Event:
+    """Call the pool number back, press `key` at the message; the sound played in answer."""
+    await call_back(ami, number, POOL_X)
+    reading = await next_event(stream, lambda e: _app(e) == "Read", 15)
+    customer = (reading.get("Channel") or "").replace(";2", ";1")
+    await ami.send_action("PlayDTMF", {"Channel": customer, "Digit": key})
+    return await next_event(stream, lambda e: _app(e) == "Playback", 15)
+
+
+async def ended(database: str, count: int) -> bool | str:
+    rows = await query(database, "SELECT id FROM inbound_calls WHERE ended_at IS NOT NULL")
+    return True if len(rows) >= count else f"{len(rows)} inbound calls ended"
 
 
 def _app(event: Event) -> str | None:

@@ -17,6 +17,7 @@ from dialerd.inbound import (
     InboundOutcome,
     Route,
     RouteKind,
+    callback_time,
     caller_number,
     choose_route,
     route_variables,
@@ -115,6 +116,8 @@ def test_the_route_variables_end_with_the_route_and_the_lead_is_inherited() -> N
 def test_agent_hours_and_keys_are_checked_in_the_file() -> None:
     with pytest.raises(ValueError, match="opt_out_key"):
         InboundSettings.model_validate({"opt_out_key": "99"})
+    with pytest.raises(ValueError, match="must be different keys"):
+        InboundSettings.model_validate({"opt_out_key": "1"})
     with pytest.raises(ValueError, match="business_name"):
         campaign(business_name="Acme, Ltd")  # a comma would split dialplan arguments
 
@@ -127,6 +130,7 @@ class FakeLog:
         self.match = match
         self.recorded: list[tuple[InboundCall, Route]] = []
         self.finished: list[tuple[int, InboundOutcome | None, str | None]] = []
+        self.booked: list[tuple[int, int, str, datetime]] = []
 
     async def find_caller(self, number: str, called: str) -> CallerMatch | None:
         return self.match if number == CUSTOMER else None
@@ -134,6 +138,12 @@ class FakeLog:
     async def record(self, call: InboundCall, match: CallerMatch | None, route: Route) -> int:
         self.recorded.append((call, route))
         return 41
+
+    async def schedule_callback(
+        self, lead_id: int, campaign_id: int, number: str, at: datetime
+    ) -> str | None:
+        self.booked.append((lead_id, campaign_id, number, at))
+        return None
 
     async def finish(
         self,
@@ -240,3 +250,31 @@ async def test_a_caller_who_hangs_up_before_the_route_keeps_the_routed_outcome()
     (call, route), = log.recorded  # fmt: skip
     assert (call.caller, route.reason) == (None, "unknown caller")
     assert log.finished == [(41, None, None)]  # ended, outcome as routed (message)
+
+
+@pytest.mark.parametrize(
+    ("callbacks", "expected"),
+    [
+        ({}, SUNDAY_NOON),  # no agent hours: at once
+        ({"callback_delay_s": 600}, datetime(2026, 11, 29, 12, 10, tzinfo=UTC)),
+        ({"agent_hours": HOURS}, datetime(2026, 11, 30, 9, 0, tzinfo=UTC)),  # Monday 09:00
+    ],
+)
+def test_a_callback_is_due_at_the_next_opening_after_the_delay(
+    callbacks: dict[str, object], expected: datetime
+) -> None:
+    assert callback_time(campaign(**callbacks), SUNDAY_NOON) == expected
+
+
+async def test_the_callback_key_books_the_callers_phone_and_says_so() -> None:
+    log, channels = FakeLog(MATCH), Channels()
+    work = desk(log, FlakyDnc(0), channels, Affinity())
+    work.offer(event("DialerdCallbackRequest", Inbound="41", Called=POOL_X, Caller=CUSTOMER))
+    work.offer(event("DialerdCallbackRequest", Inbound="42", Called=POOL_X, Caller="anonymous"))
+    await run_until(lambda: len(channels.set) == 2, work)
+    assert log.booked == [(7, 3, CUSTOMER, MONDAY_NOON)]
+    assert log.finished == [(41, InboundOutcome.CALLBACK_REQUESTED, None)]
+    assert sorted(channels.set) == [
+        ("Local/x;2", "DIALERD_CALLBACK_SET", "0"),  # an unknown caller cannot be booked
+        ("Local/x;2", "DIALERD_CALLBACK_SET", "1"),
+    ]
