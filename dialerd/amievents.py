@@ -8,6 +8,7 @@ it in an `Attempt` header.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 
 from ami import Event
@@ -45,10 +46,14 @@ def call_event(event: Event) -> CallEvent | None:
 
 
 def _number(value: str | None, default: float = 0.0) -> float:
+    """A count of seconds or a code as Asterisk writes it; anything else (text, inf, nan,
+    a negative number) is the default, so no header can crash the event pump or feed
+    pacing a statistic it cannot use."""
     try:
-        return float(value) if value else default
+        number = float(value) if value else default
     except ValueError:
         return default
+    return number if math.isfinite(number) and number >= 0 else default
 
 
 def _originate_response(h: Mapping[str, str]) -> CallEvent:

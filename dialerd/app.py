@@ -36,6 +36,7 @@ from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_
 from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
+from dialerd.followup_settings import FollowupSettings
 from dialerd.http import Endpoints, HttpServer
 from dialerd.inbound_desk import AmiChannels, InboundDesk
 from dialerd.journal import Item as JournalItem
@@ -55,6 +56,8 @@ from dialerd.storage.dispositions import PgDispositions
 from dialerd.storage.dnc import PgDncLists
 from dialerd.storage.inbound import PgInbound
 from dialerd.storage.lead_counts import PgLeadCounts
+from dialerd.storage.outbox import PgOutbox
+from dialerd.webhooks import WebhookSender
 
 log = structlog.get_logger("dialerd")
 
@@ -114,6 +117,11 @@ async def open_caller_id_store(
     return store
 
 
+def followup_settings(campaigns: dict[str, Campaign]) -> dict[str, FollowupSettings]:
+    """Every campaign's follow-ups, disabled ones too: their last calls may still end."""
+    return {c.name: c.followups for c in campaigns.values() if c.followups is not None}
+
+
 def ami_settings(server: AmiServer) -> AmiSettings:
     return AmiSettings(
         host=server.host,
@@ -159,6 +167,8 @@ class Daemon:
         self.keeper: StatusKeeper | None = None  # what /status and the probes read
         self.lead_counter: LeadCounter | None = None  # for the metrics, like the loop lag
         self.loop_lag = LoopLag(self.clock.monotonic)
+        self.followups: dict[str, FollowupSettings] = {}  # what the webhook sender reads
+        self.webhooks: WebhookSender | None = None
 
     # ---- start and stop --------------------------------------------------------
 
@@ -173,6 +183,8 @@ class Daemon:
             retryable = isinstance(exc, StorageUnavailable)  # systemd restarts, not on Fatal
             raise (Unavailable if retryable else Fatal)(str(exc)) from exc
         self.store = store
+        self._set_followups(campaigns)
+        self.webhooks = WebhookSender(PgOutbox(store), lambda: self.followups, self.clock)
         if self.config.redis is not None:
             self.notifier.status("starting: checking Redis")
             await ping_redis(self.config.redis)
@@ -195,20 +207,25 @@ class Daemon:
         self._ami, self._writer = ami, writer
         self._open_inbound(ami, store)
         self.keeper = StatusKeeper(self, store, self.config.redis, self.clock, self.loop_lag)
-        http = HttpServer(Endpoints(self, DaemonCollector(self, self.clock.monotonic)))
+        token = self.config.metrics.token
+        collector = DaemonCollector(self, self.clock.monotonic)
+        http = HttpServer(Endpoints(self, collector, token.reveal() if token else None))
         try:
             await http.start(self.config.metrics.listen)
             return await self._serve(ami, writer, campaigns, duration_s, progress)
         finally:
             await http.close()
             await ami.close()
-            if self._dnc_lists is not None:
-                await self._dnc_lists.close()
-            await store.close()
-            self.journal.close()
-            if isinstance(self._caller_ids, RedisStore):
-                with contextlib.suppress(CallerIdError):
-                    await self._caller_ids.aclose()
+            await self._close_stores(store)
+
+    async def _close_stores(self, store: PgStore) -> None:
+        if self._dnc_lists is not None:
+            await self._dnc_lists.close()
+        await store.close()
+        self.journal.close()
+        if isinstance(self._caller_ids, RedisStore):
+            with contextlib.suppress(CallerIdError):
+                await self._caller_ids.aclose()
 
     async def _serve(
         self,
@@ -239,6 +256,8 @@ class Daemon:
                 self._spawn(self._inbound.run(), "inbound-desk")
             self._spawn(self._keeper().run(), "status-checks")
             self._spawn(self.loop_lag.run(), "loop-lag")
+            if self.webhooks is not None:
+                self._spawn(self.webhooks.run(), "webhooks")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)
@@ -474,6 +493,13 @@ class Daemon:
             writer.put(result, [NextDial(attempt.phone_id, PhoneState.SCHEDULED, retry_at)])
         log.info("attempts_reconciled", open=len(open_attempts), adopted=adopted)
 
+    def _set_followups(self, campaigns: dict[str, Campaign]) -> None:
+        """What outcomes call for and where events go: at start (before the journal's
+        results are written) and at every reload."""
+        self.followups = followup_settings(campaigns)
+        if isinstance(self.store, PgStore):
+            self.store.followup_rules = {name: f.rules() for name, f in self.followups.items()}
+
     def _open_inbound(self, ami: AmiClient, store: PgStore) -> None:
         settings = self.config.inbound
         if not settings.enabled:
@@ -527,6 +553,7 @@ class Daemon:
         for campaign in campaigns.values():
             if campaign.name not in self.runners:
                 self._spawn(self._start_runner(campaign), f"start-{campaign.name}")
+        self._set_followups(campaigns)
         self.last_reload = ReloadResult(ok=True, at=self.clock.now().timestamp())
         log.info("config_reloaded", campaigns=sorted(campaigns))
         self.notifier.ready(dialing_status(sum(c.enabled for c in campaigns.values())))

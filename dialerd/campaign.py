@@ -39,7 +39,7 @@ from dialerd.config import Campaign
 from dialerd.domain import AttemptResult, DuePhone, NewAttempt, OpenAttempt, Outcome, PhoneType
 from dialerd.errors import DialerdError
 from dialerd.logs import Repeats
-from dialerd.originate import originate_headers
+from dialerd.originate import UnsafeOriginate, originate_headers
 from dialerd.outcomes import OutcomeWriter
 from dialerd.pacer import Pacer, Situation, call_result, dial_result
 from dialerd.ports import Clock, Store
@@ -325,7 +325,12 @@ class CampaignRunner:
         self, attempt_id: uuid.UUID, phone: DuePhone, presented: str | None
     ) -> bool:
         """Send the Originate once; False when it certainly never reached Asterisk."""
-        headers = originate_headers(self.campaign, attempt_id, phone, presented)
+        try:
+            headers = originate_headers(self.campaign, attempt_id, phone, presented)
+        except UnsafeOriginate as exc:  # never sent: the attempt ends as failed, with why
+            self._log.error("originate_refused", attempt=str(attempt_id), error=str(exc))
+            self.on_call_event(str(attempt_id), OriginateRejected(str(exc)))
+            return False
         try:
             response = await self._w.ami.send_action("Originate", headers)
         except NotConnected:

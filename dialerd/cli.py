@@ -50,17 +50,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logs.configure("warning", stream=sys.stderr)  # `run` sets its own level and stdout
+    logs.install_excepthook()
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
     except ConfigError as exc:
-        print(f"dialerd: invalid configuration:\n{exc}", file=sys.stderr)
+        print(f"dialerd: invalid configuration:\n{logs.redact(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     except DialerdError as exc:
-        print(f"dialerd: {exc}", file=sys.stderr)
+        print(f"dialerd: {logs.redact(str(exc))}", file=sys.stderr)
         return exit_code(exc)
     except CallerIdError as exc:
-        print(f"dialerd: {exc}", file=sys.stderr)
+        print(f"dialerd: {logs.redact(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
 
 
@@ -169,7 +170,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     config = _load(args)
-    document = status_cli.fetch_status(config.metrics.listen)
+    token = config.metrics.token.reveal() if config.metrics.token is not None else None
+    document = status_cli.fetch_status(config.metrics.listen, token)
     print(json.dumps(document, indent=2) if args.json else status_cli.render(document))
     return 0
 

@@ -8,7 +8,6 @@ environment (or inline, for labs) into SecretStr at load time.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 from pathlib import Path
@@ -20,15 +19,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     WithJsonSchema,
     model_validator,
 )
 
 from dialerd.errors import ConfigError, ConfigProblem
+from dialerd.followup_settings import FollowupSettings
 from dialerd.inbound_settings import CallbackSettings, InboundSettings
 from dialerd.limit_settings import LimitSettings
+from dialerd.logs import hide_secrets
+from dialerd.secret_source import SecretSource
 from dialerd.window_settings import CallingWindowSettings
 from dialerd.yamlfile import Source, read_merged, validation_problems
 
@@ -63,30 +64,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-class SecretSource(Strict):
-    """A secret given inline, in a file (first line), or in an environment variable."""
-
-    secret: SecretStr | None = None
-    secret_file: str | None = None
-    secret_env: str | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        given = [s for s in (self.secret, self.secret_file, self.secret_env) if s is not None]
-        if len(given) > 1:
-            raise ValueError("give only one of secret, secret_file, secret_env")
-        return self
-
-    def reveal(self) -> str | None:
-        if self.secret is not None:
-            return self.secret.get_secret_value()
-        if self.secret_file is not None:
-            return Path(self.secret_file).read_text(encoding="utf-8").splitlines()[0].strip()
-        if self.secret_env is not None:
-            return os.environ[self.secret_env]
-        return None
-
-
 class AmiServer(SecretSource):
     name: Annotated[str, Field(pattern=NAME_PATTERN)] = "asterisk"
     host: str = "127.0.0.1"
@@ -106,7 +83,14 @@ class RedisSettings(SecretSource):
 
 
 class MetricsSettings(Strict):
+    """Where /metrics, /status, /healthz and /readyz are served, and who may read them.
+
+    With a `token`, every page but /healthz wants `Authorization: Bearer <token>`
+    (docs/operations.md); loopback is the default address either way.
+    """
+
     listen: str = "127.0.0.1:9311"
+    token: SecretSource | None = None
 
 
 class MainConfig(Strict):
@@ -137,8 +121,16 @@ class DialSettings(Strict):
     def _trunk_has_number(self) -> Self:
         if "{number}" not in self.trunk:
             raise ValueError(f"trunk {self.trunk!r} must contain {{number}}")
-        if re.search(r"[\r\n]", self.trunk):
+        if re.search(r"[\r\n\0]", self.trunk):
             raise ValueError("trunk must be one line")
+        try:
+            self.trunk.format(number="+442079460000")
+        except (KeyError, IndexError, ValueError) as exc:  # e.g. {numbr} or a lone {
+            raise ValueError(
+                f"trunk {self.trunk!r}: only {{number}} may stand in braces ({exc!r})"
+            ) from None
+        if self.caller_name is not None and re.search(r"[\r\n\0]", self.caller_name):
+            raise ValueError("caller_name must be one line")
         return self
 
 
@@ -256,6 +248,7 @@ class Campaign(Strict):
     lease_s: Annotated[float, Field(ge=10, le=3600)] = 120.0
     calling_window: CallingWindowSettings | None = None  # None: no restriction by hour
     limits: LimitSettings = LimitSettings()  # checked at dial time (dialerd.limits)
+    followups: FollowupSettings | None = None  # None: no follow-up events (docs/followups.md)
     callbacks: CallbackSettings = CallbackSettings()  # its customers calling back
 
     @model_validator(mode="after")
@@ -275,10 +268,12 @@ def main_overrides(path: Path) -> list[Path]:
 
 
 def load_main_config(path: Path) -> MainConfig:
-    """`path` with its `main_overrides` laid over it."""
+    """`path` with its `main_overrides` laid over it; from now on its secrets are hidden
+    from every log line and every error the command line prints (dialerd.logs)."""
     source = read_merged(path, main_overrides(path))
     config = _validate(MainConfig, source)
     _check_secrets(source, config)
+    hide_secrets(revealed_secrets(config))
     return config
 
 
@@ -291,11 +286,31 @@ def _validate(model: type[M], source: Source) -> M:
         raise ConfigError(validation_problems(source, exc)) from exc
 
 
-def _check_secrets(source: Source, config: MainConfig) -> None:
+def secret_sources(config: MainConfig) -> list[tuple[list[str | int], SecretSource]]:
+    """Every secret of the main configuration, with where it is written."""
     sources: list[tuple[list[str | int], SecretSource]] = [(["database"], config.database)]
     sources += [(["asterisk", i], server) for i, server in enumerate(config.asterisk)]
     if config.redis is not None:
         sources.append((["redis"], config.redis))
+    if config.metrics.token is not None:
+        sources.append((["metrics", "token"], config.metrics.token))
+    return sources
+
+
+def revealed_secrets(config: MainConfig) -> list[str | None]:
+    """The secrets' values, for dialerd.logs.hide_secrets (each was read once already)."""
+    return [secret.reveal() for _, secret in secret_sources(config)]
+
+
+def _check_secrets(source: Source, config: MainConfig) -> None:
+    problems = _secret_problems(source, secret_sources(config))
+    if problems:
+        raise ConfigError(problems)
+
+
+def _secret_problems(
+    source: Source, sources: list[tuple[list[str | int], SecretSource]]
+) -> list[ConfigProblem]:
     problems = []
     for loc, secret in sources:
         try:
@@ -305,8 +320,18 @@ def _check_secrets(source: Source, config: MainConfig) -> None:
             file, line, col = source.where(key)
             where = ".".join(map(str, key))
             problems.append(ConfigProblem(file, line, col, where, f"cannot read secret: {exc}"))
-    if problems:
-        raise ConfigError(problems)
+    return problems
+
+
+def _load_campaign(path: Path, overrides: list[Path]) -> Campaign:
+    source = read_merged(path, overrides)
+    campaign = _validate(Campaign, source)
+    if campaign.followups is not None:
+        problems = _secret_problems(source, [(["followups"], campaign.followups)])
+        if problems:
+            raise ConfigError(problems)
+        hide_secrets([campaign.followups.reveal()])  # the webhook signing key
+    return campaign
 
 
 def load_campaigns(directory: Path) -> dict[str, Campaign]:
@@ -319,7 +344,7 @@ def load_campaigns(directory: Path) -> dict[str, Campaign]:
         override = directory / "conf.d" / path.name
         overrides = [override] if override.is_file() else []
         try:
-            campaign = _validate(Campaign, read_merged(path, overrides))
+            campaign = _load_campaign(path, overrides)
         except ConfigError as exc:
             problems.extend(exc.problems)
             continue

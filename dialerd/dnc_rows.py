@@ -3,7 +3,9 @@
 A number becomes E.164 with phonenumbers (the region stands for numbers written without a
 country code); a lead id is a positive integer; an expiry is ISO 8601, a date meaning its
 midnight UTC and a time without an offset meaning UTC. Anything else is an ``InvalidEntry``
-whose message says what to fix.
+whose message says what to fix. A reason holding a NUL byte (PostgreSQL text cannot) or
+longer than MAX_REASON_CHARS is one too, and so is a CSV record the csv module cannot read
+(a value over its field limit): that row is reported, the next one read as usual.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dialerd.errors import DialerdError
 __all__ = ["DncRequest", "InvalidEntry", "parse_expiry", "parse_number", "read_csv"]
 
 COLUMNS = frozenset({"number", "lead_id", "expires_at", "reason"})
+MAX_REASON_CHARS = 1000
 
 
 class InvalidEntry(DialerdError):
@@ -48,7 +51,9 @@ def parse_number(text: str, region: str | None) -> str:
 
 
 def parse_lead_id(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
+    digits = text.strip()
+    # isdigit() alone takes "²", which int() refuses; decimal digits of any script int() reads
+    if not digits.isdecimal() or int(digits) < 1 or int(digits) >= 2**63:
         raise InvalidEntry(f"lead_id {text!r}: expected a positive whole number")
     return int(text)
 
@@ -65,9 +70,13 @@ def parse_expiry(text: str, now: datetime) -> datetime | None:
         ) from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the last year datetime has
+        raise InvalidEntry(f"expires_at {text!r}: too far in the future") from None
     if value <= now:
         raise InvalidEntry(f"expires_at {text!r}: already in the past")
-    return value.astimezone(UTC)
+    return value
 
 
 def parse_row(row: dict[str, str], region: str | None, now: datetime) -> DncRequest:
@@ -77,9 +86,18 @@ def parse_row(row: dict[str, str], region: str | None, now: datetime) -> DncRequ
     return DncRequest(
         number=parse_number(number, region) if number else None,
         lead_id=parse_lead_id(lead_id) if lead_id else None,
-        reason=row.get("reason", "").strip(),
+        reason=parse_reason(row.get("reason", "")),
         expires_at=parse_expiry(row.get("expires_at", ""), now),
     )
+
+
+def parse_reason(text: str) -> str:
+    reason = text.strip()
+    if "\0" in reason:
+        raise InvalidEntry("reason: contains a NUL byte (0x00), which cannot be stored")
+    if len(reason) > MAX_REASON_CHARS:
+        raise InvalidEntry(f"reason: {len(reason)} characters, more than {MAX_REASON_CHARS}")
+    return reason
 
 
 def read_csv(
@@ -92,9 +110,15 @@ def read_csv(
     """
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = csv.reader(handle)
-        header = [name.strip().lower() for name in next(rows, [])]
+        try:
+            header = [name.strip().lower() for name in next(rows, [])]
+        except csv.Error as exc:
+            raise InvalidEntry(f"{path}: row 1: unreadable CSV record: {exc}") from None
         _check_header(path, header)
-        for index, cells in enumerate(rows, start=2):
+        for index, cells in enumerate(_records(rows), start=2):
+            if isinstance(cells, csv.Error):
+                yield index, InvalidEntry(f"unreadable CSV record: {cells}")
+                continue
             if not any(cell.strip() for cell in cells):
                 continue
             row = dict(zip(header, cells, strict=False))
@@ -102,6 +126,17 @@ def read_csv(
                 yield index, parse_row(row, region, now)
             except InvalidEntry as exc:
                 yield index, exc
+
+
+def _records(rows: Iterator[list[str]]) -> Iterator[list[str] | csv.Error]:
+    """Each record, or the error for one the csv module cannot read (it goes on after it)."""
+    while True:
+        try:
+            yield next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield exc
 
 
 def _check_header(path: Path, header: list[str]) -> None:

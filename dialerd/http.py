@@ -6,12 +6,20 @@ them (and a loop too busy to answer is exactly what /healthz should show). One r
 connection (`Connection: close`), GET and HEAD only, no request bodies. /metrics is the
 `DaemonCollector`'s families in the format the scraper's Accept header asks for, chosen by
 prometheus_client's own `choose_encoder`, as its HTTP server did before.
+
+With a token configured (`metrics.token`), every page but /healthz answers 401 unless the
+request carries `Authorization: Bearer <token>`; the comparison takes the same time however
+much of a wrong token matches (`hmac.compare_digest`). /healthz stays open so that a
+liveness probe needs no credentials: it tells only whether the event loop and the dial
+loops are alive.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import ipaddress
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +37,9 @@ log = structlog.get_logger("dialerd.http")
 READ_TIMEOUT_S = 5.0
 MAX_REQUEST_BYTES = 16 * 1024
 JSON = "application/json"
-REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+OPEN_PATHS = frozenset({"/healthz"})  # served without the token: liveness probes
+REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
+REASONS |= {405: "Method Not Allowed"}
 REASONS |= {500: "Internal Server Error", 503: "Service Unavailable"}
 
 
@@ -62,6 +72,16 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]"), number
 
 
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost; a name or a wildcard is not loopback."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def json_response(document: dict[str, Any], status: int = 200) -> Response:
     body = json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n"
     return Response(status, JSON, body)
@@ -72,9 +92,28 @@ def probe_response(result: tuple[bool, dict[str, Any]]) -> Response:
     return json_response(document, 200 if ok else 503)
 
 
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    target: str
+    accept: str = ""
+    authorization: str = ""
+
+
+def authorized(authorization: str, token: str | None) -> bool:
+    """True without a token, else only for `Bearer <token>` (compared in constant time)."""
+    if token is None:
+        return True
+    scheme, _, given = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())
+
+
 class Endpoints:
-    def __init__(self, pages: Pages, collector: Collector) -> None:
+    def __init__(self, pages: Pages, collector: Collector, token: str | None = None) -> None:
         self._pages = pages
+        self._token = token
         self._registry = CollectorRegistry()
         self._registry.register(collector)
         self._routes: dict[str, Callable[[str], Response]] = {
@@ -84,19 +123,25 @@ class Endpoints:
             "/readyz": lambda _: probe_response(pages.readiness()),
         }
 
+    @property
+    def guarded(self) -> bool:
+        return self._token is not None
+
     def metrics(self, accept: str) -> Response:
         encoder, content_type = choose_encoder(accept)
         return Response(200, content_type, encoder(self._registry))
 
-    def respond(self, method: str, target: str, accept: str = "") -> Response:
-        path = target.split("?", 1)[0]
+    def respond(self, request: Request) -> Response:
+        path = request.target.split("?", 1)[0]
         route = self._routes.get(path)
         if route is None:
             return text_response(404, f"no page {path}; try /status, /metrics, /healthz, /readyz")
-        if method not in ("GET", "HEAD"):
-            return text_response(405, f"{method} not allowed: GET or HEAD")
+        if request.method not in ("GET", "HEAD"):
+            return text_response(405, f"{request.method} not allowed: GET or HEAD")
+        if path not in OPEN_PATHS and not authorized(request.authorization, self._token):
+            return text_response(401, "this page wants Authorization: Bearer <metrics.token>")
         try:
-            return route(accept)
+            return route(request.accept)
         except Exception:  # a bug in a page must not stop the others, nor the daemon
             log.exception("http_page_failed", path=path)
             return text_response(500, "the page failed: see the daemon's log")
@@ -106,21 +151,23 @@ def text_response(status: int, text: str) -> Response:
     return Response(status, "text/plain; charset=utf-8", text.encode() + b"\n")
 
 
-def parse_head(head: bytes) -> tuple[str, str, str] | None:
-    """(method, target, Accept header) of a request's head, None when it is not HTTP/1.x."""
+def parse_head(head: bytes) -> Request | None:
+    """The request a head asks for, None when it is not HTTP/1.x."""
     line, *fields = head.decode("latin-1").split("\r\n")
     parts = line.split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         return None
-    headers = dict(f.split(":", 1) for f in fields if ":" in f)
-    accept = next((v.strip() for k, v in headers.items() if k.lower() == "accept"), "")
-    return parts[0], parts[1], accept
+    headers = {
+        k.strip().lower(): v.strip() for k, v in (f.split(":", 1) for f in fields if ":" in f)
+    }
+    return Request(parts[0], parts[1], headers.get("accept", ""), headers.get("authorization", ""))
 
 
 def encode(response: Response, head_only: bool) -> bytes:
     reason = REASONS.get(response.status, "")
     lines = [
         f"HTTP/1.1 {response.status} {reason}",
+        *(['WWW-Authenticate: Bearer realm="dialerd"'] if response.status == 401 else []),
         f"Content-Type: {response.content_type}",
         f"Content-Length: {len(response.body)}",
         "Cache-Control: no-store",
@@ -144,6 +191,8 @@ class HttpServer:
         except OSError as exc:
             raise Fatal(f"cannot serve metrics and status on {listen}: {exc}") from exc
         log.info("http_listening", listen=listen)
+        if not self._endpoints.guarded and not is_loopback(host):
+            log.warning("http_served_without_token", listen=listen, fix="set metrics.token")
 
     async def close(self) -> None:
         if self._server is not None:
@@ -158,8 +207,8 @@ class HttpServer:
             if request is None:
                 response, method = text_response(400, "not an HTTP/1.x request"), "GET"
             else:
-                method = request[0]
-                response = self._endpoints.respond(*request)
+                method = request.method
+                response = self._endpoints.respond(request)
             writer.write(encode(response, head_only=method == "HEAD"))
             await writer.drain()
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):

@@ -14,7 +14,12 @@ without a country code. Rows that name the same ``external_id`` — or, without 
 same number — are one lead: their numbers are united in order and later values win. A row is
 rejected, with its row number (the header is row 1) and a reason, when it has no valid number or
 a bad time zone or call window; a row keeping some of its numbers gets a warning for each number
-it lost. Blank rows are skipped. Parsing runs in a process pool for big files (phonenumbers costs
+it lost. A row is also rejected when a value holds a NUL byte (PostgreSQL text cannot) or is
+longer than a spreadsheet cell can be (32,767 characters); any other text — quotes, SQL,
+CR/LF, ``Action:`` lines — is stored as written, never interpreted. A file that is not
+UTF-8 is refused whole, naming the first line with a bad byte (it was saved in another
+encoding: importing the rows that happen to decode would garble the rest). Blank rows are
+skipped. Parsing runs in a process pool for big files (phonenumbers costs
 tens of microseconds a number); loading is one COPY-based transaction
 (:mod:`dialerd.storage.lead_loader`).
 """
@@ -28,8 +33,9 @@ import io
 import itertools
 import os
 import re
+import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,12 +65,15 @@ __all__ = [
     "import_leads",
     "normalise_number",
     "parse_block",
+    "parse_lead_file",
     "parse_row",
     "resolve_columns",
 ]
 
 _T = TypeVar("_T")
 CHUNK_ROWS = 20_000
+MAX_CELL_CHARS = 32_767  # the most an Excel cell holds; csv's own limit (128 KiB) is above it
+MAX_COLUMN_NAME_CHARS = 200
 POOL_MIN_BYTES = 2_000_000  # below this a process pool costs more than it saves
 _SPLIT_NUMBERS = re.compile(r"[|;]")
 _INTERNATIONAL = re.compile(r"\s*\+\s*[1-9][0-9 ().-]*")
@@ -102,6 +111,7 @@ class Columns:
 
     width: int
     phones: tuple[tuple[int, bool], ...]  # (index, holds several numbers) in header order
+    names: tuple[str, ...]  # as the header writes them, for messages
     fields: tuple[tuple[int, str], ...]
     external_id: int | None = None
     name: int | None = None
@@ -166,6 +176,7 @@ def resolve_columns(header: Sequence[str]) -> Columns:
     return Columns(
         width=len(names),
         phones=phones,
+        names=tuple(names),
         fields=tuple((i, name) for i, name in fields if i not in phone_at),
         **{key: keys.index(key) for key in known if key in keys},
     )
@@ -173,6 +184,11 @@ def resolve_columns(header: Sequence[str]) -> Columns:
 
 def _header_problems(keys: list[str], phones: tuple[tuple[int, bool], ...]) -> list[str]:
     problems = [f"column {i + 1} has no name" for i, key in enumerate(keys) if not key]
+    problems += [
+        f"column {i + 1} has a name with a NUL byte or over {MAX_COLUMN_NAME_CHARS} characters"
+        for i, key in enumerate(keys)
+        if "\0" in key or len(key) > MAX_COLUMN_NAME_CHARS
+    ]
     twice = sorted({key for key in keys if keys.count(key) > 1})
     problems += [f"column {key!r} appears twice" for key in twice]
     if not phones:
@@ -247,6 +263,8 @@ def parse_row(
     def cell(index: int | None) -> str:
         return cells[index].strip() if index is not None and index < len(cells) else ""
 
+    if unstorable := _unstorable(columns, cells):
+        return RejectedRow(row, "; ".join(unstorable))
     problems = [] if len(cells) <= columns.width else _surplus(cells, columns.width)
     phones, lost = _phones(columns, region, cells, problems)
     time_zone = _checked(problems, _time_zone, cell(columns.time_zone))
@@ -263,6 +281,18 @@ def parse_row(
         fields={name: value for index, name in columns.fields if (value := cell(index))},
     )
     return ParsedRow(row, lead, tuple(f"{reason}; kept the row's other numbers" for reason in lost))
+
+
+def _unstorable(columns: Columns, cells: Sequence[str]) -> list[str]:
+    """Values the database cannot keep as written (NUL) or no spreadsheet could hold."""
+    problems = []
+    for index, value in enumerate(cells):
+        name = columns.names[index] if index < len(columns.names) else f"column {index + 1}"
+        if "\0" in value:
+            problems.append(f"{name}: contains a NUL byte (0x00), which cannot be stored")
+        if len(value) > MAX_CELL_CHARS:
+            problems.append(f"{name}: {len(value)} characters, more than {MAX_CELL_CHARS}")
+    return problems
 
 
 def _surplus(cells: Sequence[str], width: int) -> list[str]:
@@ -286,8 +316,11 @@ def parse_block(
     )
     chunk = ParsedChunk()
     leads: list[LeadRecord] = []
-    for offset, cells in enumerate(rows):
+    for offset, cells in enumerate(_records(rows)):
         chunk.records += 1
+        if isinstance(cells, csv.Error):
+            chunk.rejected.append((offset, f"unreadable CSV record: {cells}"))
+            continue
         if not any(value.strip() for value in cells):
             continue
         parsed = parse_row(columns, region, offset, cells)
@@ -298,6 +331,19 @@ def parse_block(
             chunk.warnings.extend((offset, warning) for warning in parsed.warnings)
     chunk.staged = stage_leads(leads)
     return chunk
+
+
+def _records(rows: Iterable[list[str]]) -> Iterator[list[str] | csv.Error]:
+    """Each record, or the csv module's error for one it cannot read (a value longer than
+    its field limit): the reader goes on at the next line, so one record is lost, reported."""
+    records = iter(rows)
+    while True:
+        try:
+            yield next(records)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield exc
 
 
 def _phones(
@@ -399,6 +445,15 @@ async def import_leads(
         rejected=tuple(tally.rejected),
         warnings=tuple(tally.warnings),
     )
+
+
+def parse_lead_file(path: str | os.PathLike[str], region: str) -> Iterator[ParsedChunk]:
+    """The file's chunks parsed here and now, as ``import_leads`` does without workers (and
+    without a database); :class:`LeadFileError` for a file that is not a lead list."""
+    source = Path(path)
+    header, delimiter, payloads = _open_table(source)
+    parse = functools.partial(parse_block, _columns(source, header), region.upper(), delimiter)
+    return map(parse, payloads)
 
 
 @dataclass
@@ -516,21 +571,44 @@ def _reading(source: Path) -> Iterator[None]:
     try:
         yield
     except UnicodeDecodeError as exc:
-        bad = exc.object[exc.start : exc.start + 1].hex()
-        raise LeadFileError(f"{source}: not UTF-8 (byte 0x{bad}); save it as CSV UTF-8") from None
+        line, bad = _first_undecodable(source, exc)
+        raise LeadFileError(
+            f"{source}: not UTF-8 (byte 0x{bad} on line {line}); save it as CSV UTF-8"
+        ) from None
     except OSError as exc:
         raise LeadFileError(f"{source}: {exc.strerror or exc}") from None
+
+
+def _first_undecodable(source: Path, exc: UnicodeDecodeError) -> tuple[int, str]:
+    """The first line (1-based) that is not UTF-8 and its bad byte, read again in binary:
+    the text reader's error knows neither. Only ever run on the way to refusing a file."""
+    with source.open("rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return number, line[bad.start : bad.start + 1].hex()
+    return 0, exc.object[exc.start : exc.start + 1].hex()
+
+
+# zlib.error and EOFError: a damaged archive member; SyntaxError: XML parsers' errors
+_XLSX_ERRORS = (
+    *(OSError, KeyError, ValueError, BadZipFile, InvalidFileException, EOFError),
+    *(zlib.error, SyntaxError, TypeError, IndexError),
+)
 
 
 def _xlsx_rows(source: Path) -> Iterator[list[str]]:
     """The first sheet's rows as text, as a person sees the cells."""
     try:
         book = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (OSError, KeyError, ValueError, BadZipFile, InvalidFileException) as exc:
+    except _XLSX_ERRORS as exc:
         raise LeadFileError(f"{source}: not a readable XLSX file ({exc})") from None
     try:
         for values in book.worksheets[0].iter_rows(values_only=True):
             yield [_cell_text(value) for value in values]
+    except _XLSX_ERRORS as exc:  # the sheet is read lazily: a broken one fails midway
+        raise LeadFileError(f"{source}: not a readable XLSX file ({exc})") from None
     finally:
         book.close()
 

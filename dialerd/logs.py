@@ -8,6 +8,12 @@ syslog priority prefix (`<4>` for a warning), so `journalctl -p warning` finds i
 prefix is left out when stdout is anything else, so a terminal or a pipe sees plain JSON.
 A failure that repeats on every loop tick is logged through `Repeats`: once, then at most
 once a minute with how many times it happened meanwhile.
+
+Secrets never reach a log line: the password of any `scheme://user:password@host` URL is
+shown as `***`, and every secret the configuration revealed (`hide_secrets`: the AMI
+secret, the database and Redis passwords, the HTTP token) is replaced by `***` wherever it
+appears, in a field, an error message or a traceback. `redact` does the same for the text
+the command line prints.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, MutableMapping
+import traceback
+from collections.abc import Callable, Iterable, MutableMapping
+from types import TracebackType
 from typing import Any
 
 import structlog
@@ -28,6 +36,30 @@ PRIORITIES = {"critical": 2, "exception": 3, "error": 3, "warning": 4, "info": 6
 
 
 E164 = re.compile(r"\+(\d{6,15})")
+URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)[^@/?#\s]*@")
+HIDDEN = "***"
+MIN_SECRET_CHARS = 4  # shorter values are too common to replace everywhere (and too weak)
+_hidden: set[str] = set()
+
+
+def hide_secrets(values: Iterable[str | None]) -> None:
+    """Replace these values by `***` in every later log line and in `redact`'s output."""
+    _hidden.update(v for v in values if v is not None and len(v) >= MIN_SECRET_CHARS)
+
+
+def forget_secrets() -> None:
+    """Hide no configured secret any more (for tests: a process loads one configuration)."""
+    _hidden.clear()
+
+
+def redact(text: str) -> str:
+    """`text` with URL passwords and every secret given to `hide_secrets` replaced."""
+    text = URL_PASSWORD.sub(lambda match: f"{match.group('head')}{HIDDEN}@", text)
+    for secret in sorted(_hidden, key=len, reverse=True):  # a secret inside another one
+        text = text.replace(secret, HIDDEN)
+    return text
+
+
 COUNTRY_CODES = frozenset(str(code) for code in COUNTRY_CODE_TO_REGION_CODE)
 
 
@@ -44,12 +76,21 @@ def _masked(match: re.Match[str]) -> str:
     return f"+{code}{'*' * (len(digits) - len(code) - 2)}{digits[-2:]}"
 
 
+def install_excepthook() -> None:
+    """A crash's traceback goes through `redact` too: Python's own hook prints it as is."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))
+
+    sys.excepthook = hook
+
+
 def _mask_numbers(
     logger: Any, method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in event.items():
         if isinstance(value, str):
-            event[key] = mask_number(value)
+            event[key] = mask_number(redact(value))
     return event
 
 
@@ -80,7 +121,7 @@ class _LibraryFormatter(logging.Formatter):
         self._journal = journal
 
     def format(self, record: logging.LogRecord) -> str:
-        text = mask_number(super().format(record))
+        text = mask_number(redact(super().format(record)))
         if not self._journal:
             return text
         return f"<{PRIORITIES.get(record.levelname.lower(), 6)}>{text}"

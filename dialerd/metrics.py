@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from dialerd.outcomes import OutcomeWriter
     from dialerd.probes import LeadCounter, LeadCounts, LoopLag
     from dialerd.service import ReloadResult
+    from dialerd.webhooks import WebhookSender
 
 Clock = Callable[[], float]
 
@@ -62,6 +63,7 @@ class Watched(Protocol):
 
     lead_counter: LeadCounter | None
     loop_lag: LoopLag
+    webhooks: WebhookSender | None
 
 
 class DaemonCollector:
@@ -80,6 +82,7 @@ class DaemonCollector:
         yield from _daemon_metrics(self._daemon)
         yield from _ami_metrics(self._daemon.ami)
         yield from _writer_metrics(self._daemon.outcome_writer)
+        yield from _followup_metrics(self._daemon.webhooks)
         yield _histogram(
             "dialerd_event_loop_lag_seconds",
             "How late the event loop woke from a 0.25 s sleep",
@@ -275,6 +278,33 @@ def _writer_metrics(writer: OutcomeWriter | None) -> Iterator[Metric]:
             "Time to write one batch of outcomes to PostgreSQL",
             [([], writer.write_latency)],
         )
+
+
+def _followup_metrics(sender: WebhookSender | None) -> Iterator[Metric]:
+    """Counts of webhook tries by campaign and kind (docs/followups.md)."""
+    labels = ["campaign", "kind"]
+    families = {
+        "sent": CounterMetricFamily(
+            "dialerd_followups_sent",
+            "Follow-up events delivered (a URL answered 2xx)",
+            labels=labels,
+        ),
+        "failed": CounterMetricFamily(
+            "dialerd_followups_failed",
+            "Webhook tries that failed (each retried or dead-lettered)",
+            labels=labels,
+        ),
+        "dead": CounterMetricFamily(
+            "dialerd_followups_dead_lettered",
+            "Follow-up events given up after max_tries",
+            labels=labels,
+        ),
+    }
+    counts = dict(sender.counts) if sender is not None else {}
+    for (campaign, kind), count in sorted(counts.items()):
+        for name, family in families.items():
+            family.add_metric([campaign, kind], getattr(count, name))
+    return iter(families.values())
 
 
 def _histogram(

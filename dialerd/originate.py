@@ -3,14 +3,50 @@
 The attempt id becomes the channel's Uniqueid (ChannelId), so every event of the call
 names the attempt; the Local channel's second half gets `<id>-2`. The dialplan snippet
 (config/asterisk/dialerd.conf) reads the DIALERD_* variables.
+
+Nothing of a lead but its E.164 number reaches Asterisk: no name, no custom field. Every
+value is checked before it is sent, and a value that could change the action is refused,
+never cleaned up: CR, LF or NUL anywhere (a second header, or a second action), and in a
+channel variable also a comma (Asterisk splits `Variable:` at commas, so `x,OTHER=1` would
+set a second variable). A refused Originate is never sent; the attempt ends as `failed`
+with the reason. (The AMI codec refuses CR, LF and NUL as well, for any action.)
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 
-from dialerd.config import Campaign
+from dialerd.config import E164_PATTERN, Campaign
 from dialerd.domain import DuePhone
+from dialerd.errors import DialerdError
+
+_BREAKS_A_HEADER = re.compile(r"[\r\n\0]")
+_BREAKS_A_VARIABLE = re.compile(r"[\r\n\0,]")
+
+
+class UnsafeOriginate(DialerdError):
+    """A value of the Originate could change what Asterisk is asked to do: not sent."""
+
+
+def checked_number(number: str) -> str:
+    """The number, if it is E.164 (the import and the database keep it so; this is the
+    last check before it becomes part of a dial string)."""
+    if re.fullmatch(E164_PATTERN, number) is None:
+        raise UnsafeOriginate(f"number {number!r} is not E.164: not dialled")
+    return number
+
+
+def channel_variable(name: str, value: str) -> str:
+    if _BREAKS_A_VARIABLE.search(value) or _BREAKS_A_VARIABLE.search(name):
+        raise UnsafeOriginate(f"channel variable {name} holds CR, LF, NUL or a comma: refused")
+    return f"{name}={value}"
+
+
+def checked_header(name: str, value: str) -> str:
+    if _BREAKS_A_HEADER.search(value):
+        raise UnsafeOriginate(f"Originate header {name} holds CR, LF or NUL: refused")
+    return value
 
 
 def caller_id(number: str | None, name: str | None) -> str | None:
@@ -25,10 +61,14 @@ def caller_id(number: str | None, name: str | None) -> str | None:
 def originate_headers(
     campaign: Campaign, attempt_id: uuid.UUID, phone: DuePhone, presented: str | None
 ) -> dict[str, str | list[str]]:
-    """`presented`: the caller ID to show the customer (the pool's choice, or the fixed one)."""
+    """`presented`: the caller ID to show the customer (the pool's choice, or the fixed one).
+
+    Raises :class:`UnsafeOriginate` for a value that must not be sent (see the module)."""
     dial = campaign.dial
     headers: dict[str, str | list[str]] = {
-        "Channel": dial.trunk.format(number=phone.number),
+        "Channel": checked_header(
+            "Channel", dial.trunk.format(number=checked_number(phone.number))
+        ),
         "Context": "dialerd-connect",
         "Exten": "s",
         "Priority": "1",
@@ -37,13 +77,13 @@ def originate_headers(
         "ChannelId": str(attempt_id),
         "OtherChannelId": f"{attempt_id}-2",
         "Variable": [
-            f"DIALERD_ATTEMPT={attempt_id}",
-            f"DIALERD_QUEUE={campaign.queue}",
-            f"DIALERD_GRACE_S={campaign.safe_harbour.grace_s:g}",
-            f"DIALERD_ABANDON_SOUND={campaign.safe_harbour.abandon_sound}",
+            channel_variable("DIALERD_ATTEMPT", str(attempt_id)),
+            channel_variable("DIALERD_QUEUE", campaign.queue),
+            channel_variable("DIALERD_GRACE_S", f"{campaign.safe_harbour.grace_s:g}"),
+            channel_variable("DIALERD_ABANDON_SOUND", campaign.safe_harbour.abandon_sound),
         ],
     }
     shown = caller_id(presented, dial.caller_name)
     if shown is not None:
-        headers["CallerID"] = shown
+        headers["CallerID"] = checked_header("CallerID", shown)
     return headers

@@ -1,8 +1,9 @@
 """`dialerd status`: the running daemon's /status, as a table or as its JSON.
 
 It asks the daemon at `metrics.listen` from dialerd.yaml (a wildcard address is asked on
-loopback). A daemon that does not answer is exit code 4 (unavailable), like any service
-dialerd cannot reach.
+loopback), with `metrics.token` as a bearer token when one is set. A daemon that does not
+answer is exit code 4 (unavailable), like any service dialerd cannot reach; one that refuses
+the token is exit code 3 (fatal: the configuration has to change).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from dialerd.errors import Unavailable
+from dialerd.errors import Fatal, Unavailable
 from dialerd.http import parse_listen
 
 TIMEOUT_S = 5.0
@@ -26,12 +27,18 @@ def status_url(listen: str) -> str:
     return f"http://[{host}]:{port}/status" if ":" in host else f"http://{host}:{port}/status"
 
 
-def fetch_status(listen: str) -> dict[str, Any]:
+def fetch_status(listen: str, token: str | None = None) -> dict[str, Any]:
     url = status_url(listen)
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    # an http:// URL built by status_url, never one from the user
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
     try:
-        # an http:// URL built by status_url, never one from the user
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
             document: dict[str, Any] = json.load(response)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 401:
+            raise Fatal(f"the daemon at {url} refused our token: check metrics.token") from exc
+        raise Unavailable(f"the daemon at {url} answered {exc.code} {exc.reason}") from exc
     except (OSError, ValueError) as exc:  # refused, timed out, not JSON: no daemon there
         raise Unavailable(f"the daemon does not answer at {url}: {exc}") from exc
     return document

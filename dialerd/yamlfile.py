@@ -25,6 +25,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
 from dialerd.errors import ConfigError, ConfigProblem
+from dialerd.logs import redact
+
+SECRET_KEYS = frozenset({"secret"})  # keys whose value an error message must not show
 
 
 def read_yaml(path: Path) -> Any:
@@ -190,7 +193,8 @@ def validation_problems(source: Source, error: ValidationError) -> list[ConfigPr
     for item in error.errors(include_url=False):
         loc = item["loc"]
         file, line, column = source.where(loc)
-        message = _message(item)
+        # a secret's value is never repeated; nor is the password of a URL
+        message = item["msg"] if loc and loc[-1] in SECRET_KEYS else redact(_message(item))
         if writers := source.writers(loc):
             message += f" (merged from {', '.join(map(str, writers))})"
         field_name = ".".join(str(part) for part in loc)

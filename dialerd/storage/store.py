@@ -16,7 +16,7 @@ How two nodes share a campaign without dialling a phone twice:
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
@@ -34,6 +34,7 @@ from dialerd.domain import (
     PhoneState,
     PhoneType,
 )
+from dialerd.followups import FollowupRules
 from dialerd.limits import AttemptHistory, LimitReached, Limits
 from dialerd.reasons import LeadOutlook
 from dialerd.storage.connect import make_engine
@@ -53,6 +54,7 @@ from dialerd.storage.dnc_sql import (
 )
 from dialerd.storage.errors import LeaseLost, SchemaNotAtHead, translate_errors
 from dialerd.storage.limits_sql import histories, recheck_number
+from dialerd.storage.outbox_sql import enqueue_outcome_events
 from dialerd.storage.schema import check_at_head
 from dialerd.storage.tables import call_attempts, campaigns, phone_schedule
 
@@ -71,6 +73,8 @@ class PgStore:
 
     def __init__(self, url: str, *, pool_size: int = 5) -> None:
         self._engine = make_engine(url, pool_size=pool_size)
+        # campaign name -> the follow-up events its outcomes call for; set by the daemon
+        self.followup_rules: Mapping[str, FollowupRules] = {}
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -168,7 +172,8 @@ class PgStore:
             await connection.execute(statement)
 
     async def record_results(self, items: ResultBatch) -> None:
-        """Write final results and the schedule that follows them, all in one transaction.
+        """Write final results, the schedule and the follow-up events that follow them, all
+        in one transaction (docs/followups.md).
 
         Idempotent: an attempt that already has an end keeps it, and its schedule updates are
         skipped, so replaying a batch after a crash changes nothing.
@@ -185,6 +190,8 @@ class PgStore:
             updates = _schedule_updates(results, batch, open_phone)
             if updates:
                 await connection.execute(APPLY_NEXT_DIAL, updates)
+            dials = {attempt_id: item[1] for attempt_id, item in batch.items()}
+            await enqueue_outcome_events(connection, results, dials, self.followup_rules)
 
     async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int:
         """Give back leased, not yet dialled phones (at shutdown); returns how many."""

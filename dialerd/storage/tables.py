@@ -29,11 +29,13 @@ __all__ = [
     "campaigns",
     "dispositions",
     "do_not_call",
+    "followup_events",
     "inbound_calls",
     "lead_phones",
     "leads",
     "metadata",
     "phone_schedule",
+    "promo_codes",
 ]
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -300,6 +302,63 @@ dispositions = sa.Table(
     ),
     sa.CheckConstraint("source IN ('ami', 'cli', 'api')", name="ck_dispositions_source"),
     sa.Index("ix_dispositions_attempt_id_id", "attempt_id", "id"),
+)
+
+# The outbox of follow-up events (docs/followups.md): written in the transaction that records
+# the outcome calling for them, sent by dialerd.webhooks. A kind is text checked against the
+# list, so a new kind (a channel switch, a callback) is one more value, not a new table.
+FOLLOWUP_KINDS = (
+    "'missed_call', 'dropped_call', 'channel_switch', "
+    "'callback_requested', 'callback_deadline_met', 'callback_missed'"
+)
+followup_events = sa.Table(
+    "followup_events",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("idempotency_key", sa.Text, nullable=False),
+    sa.Column("campaign_id", sa.BigInteger, nullable=False),
+    sa.Column("lead_id", sa.BigInteger, nullable=False),
+    sa.Column("attempt_id", UUID(as_uuid=True), nullable=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    _created_at(),
+    sa.Column("state", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("tries", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_try_at", sa.DateTime(timezone=True), nullable=False),
+    _timestamp("sent_at"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.PrimaryKeyConstraint("id", name="pk_followup_events"),
+    sa.UniqueConstraint("idempotency_key", name="uq_followup_events_idempotency_key"),
+    sa.ForeignKeyConstraint(
+        ["campaign_id"], ["campaigns.id"], name="fk_followup_events_campaign_id"
+    ),
+    sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name="fk_followup_events_lead_id"),
+    sa.ForeignKeyConstraint(
+        ["attempt_id"], ["call_attempts.attempt_id"], name="fk_followup_events_attempt_id"
+    ),
+    sa.CheckConstraint(f"kind IN ({FOLLOWUP_KINDS})", name="ck_followup_events_kind"),
+    sa.CheckConstraint("state IN ('pending', 'sent', 'dead')", name="ck_followup_events_state"),
+    sa.CheckConstraint("tries >= 0", name="ck_followup_events_tries"),
+    sa.Index(
+        "ix_followup_events_due",
+        "next_try_at",
+        postgresql_where=sa.text("state = 'pending'"),
+    ),
+    sa.Index("ix_followup_events_lead_id", "lead_id"),
+)
+
+# One promo code per customer, kept: a second dropped call apologises with the same code.
+promo_codes = sa.Table(
+    "promo_codes",
+    metadata,
+    sa.Column("lead_id", sa.BigInteger, nullable=False),
+    sa.Column("code", sa.Text, nullable=False),
+    _created_at(),
+    sa.PrimaryKeyConstraint("lead_id", name="pk_promo_codes"),
+    sa.UniqueConstraint("code", name="uq_promo_codes_code"),
+    sa.ForeignKeyConstraint(
+        ["lead_id"], ["leads.id"], name="fk_promo_codes_lead_id", ondelete="CASCADE"
+    ),
 )
 
 # A customer's call to a caller-ID pool number (docs/callbacks.md): who called (lead_id null:

@@ -1,7 +1,7 @@
 """Inbound calls: customers who call a caller-ID pool number back (docs/callbacks.md).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-02
 
 Hand-written: ``dialerd/storage/tables.py`` must describe the same table (a test compares
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

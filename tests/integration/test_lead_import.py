@@ -230,7 +230,7 @@ async def test_a_file_error_midway_writes_nothing(
     path.write_bytes(b"external_id,phone\n" + good + b"E99,\xff\xfe\n")
     name = campaign()
 
-    with pytest.raises(LeadFileError, match=r"broken.csv: not UTF-8 \(byte 0xff\)"):
+    with pytest.raises(LeadFileError, match=r"broken.csv: not UTF-8 \(byte 0xff on line 12\)"):
         await import_leads(db_url, name, path, "UA", now=NOW)
 
     assert await leads_of(db_url, name) == []

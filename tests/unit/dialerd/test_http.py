@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from dialerd.errors import Fatal
-from dialerd.http import Endpoints, HttpServer, parse_listen
-from dialerd.status_cli import render, status_url
+from dialerd.http import Endpoints, HttpServer, is_loopback, parse_head, parse_listen
+from dialerd.status_cli import fetch_status, render, status_url
 from tests.integration.daemon import free_port
 
 
@@ -179,3 +181,75 @@ def test_the_table_shows_each_campaign_and_its_reasons() -> None:
     ]  # fmt: skip
     assert lines[3].split()[:6] == ["spring", "not", "dialing", "progressive", "0.00", "0/0/0/2/1"]
     assert lines[4] == "    no_agents: no agent of queue q is logged in"
+
+
+TOKEN = "s3cret-token-0123456789"
+
+
+@pytest.fixture
+async def guarded() -> AsyncIterator[int]:
+    port = free_port()
+    server = HttpServer(Endpoints(FakePages(), OneGauge(), token=TOKEN))
+    await server.start(f"127.0.0.1:{port}")
+    try:
+        yield port
+    finally:
+        await server.close()
+
+
+def get_with(path: str, authorization: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nAuthorization: {authorization}\r\n\r\n".encode()
+
+
+@pytest.mark.parametrize("path", ["/status", "/metrics", "/readyz"])
+@pytest.mark.parametrize(
+    "authorization",
+    ["", f"Basic {TOKEN}", f"Bearer {TOKEN[:-1]}", f"Bearer {TOKEN}x", "Bearer", "Bearer  "],
+)
+async def test_with_a_token_a_page_refuses_a_missing_or_wrong_one(
+    guarded: int, path: str, authorization: str
+) -> None:
+    request = get_with(path, authorization) if authorization else get(path)
+    status, headers, body = await ask(guarded, request)
+    assert status == 401
+    assert headers["WWW-Authenticate"].startswith("Bearer")
+    assert TOKEN.encode() not in body
+
+
+@pytest.mark.parametrize("path", ["/status", "/metrics", "/readyz"])
+async def test_with_a_token_a_page_answers_the_right_one(guarded: int, path: str) -> None:
+    assert (await ask(guarded, get_with(path, f"Bearer {TOKEN}")))[0] == 200
+    assert (await ask(guarded, get_with(path, f"bearer   {TOKEN} ")))[0] == 200
+
+
+async def test_healthz_stays_open_for_probes(guarded: int) -> None:
+    assert (await ask(guarded, get("/healthz")))[0] == 200
+
+
+async def test_dialerd_status_sends_the_token(guarded: int) -> None:
+    listen = f"127.0.0.1:{guarded}"
+    document = await asyncio.to_thread(fetch_status, listen, TOKEN)
+    assert document["node"] == "node-a"
+    with pytest.raises(Fatal, match=r"refused our token: check metrics\.token") as refused:
+        await asyncio.to_thread(fetch_status, listen, "wrong")
+    assert "wrong" not in str(refused.value)
+    with pytest.raises(Fatal, match="refused our token"):
+        await asyncio.to_thread(fetch_status, listen, None)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("localhost", True),
+     ("0.0.0.0", False), ("::", False), ("10.0.0.5", False), ("dialer-1", False)],  # noqa: S104
+)  # fmt: skip
+def test_what_counts_as_loopback_for_the_unguarded_warning(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_request_head_is_answered_or_refused_never_a_crash(head: bytes) -> None:
+    request = parse_head(head + b"\r\n\r\n")
+    if request is not None:
+        endpoints = Endpoints(FakePages(), OneGauge(), token=TOKEN)
+        assert endpoints.respond(request).status in (200, 401, 404, 405)
