@@ -32,7 +32,14 @@ from caller_id_pool import (
 from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
-from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
+from dialerd.config import (
+    AmiServer,
+    Campaign,
+    ChannelSwitchSettings,
+    MainConfig,
+    RedisSettings,
+    load_campaigns,
+)
 from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
@@ -49,6 +56,7 @@ from dialerd.progress import progress_line
 from dialerd.rotation import CallerIdRotator
 from dialerd.sdnotify import Notifier
 from dialerd.service import ReloadResult, dialing_status, ping_redis
+from dialerd.sharing import Sharing
 from dialerd.status import StatusKeeper, health, readiness, status_document
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
@@ -173,7 +181,7 @@ class Daemon:
     # ---- start and stop --------------------------------------------------------
 
     async def run(self, *, duration_s: float | None = None, progress: bool = False) -> int:
-        campaigns = load_campaigns(self.campaigns_dir)
+        campaigns = load_campaigns(self.campaigns_dir, self.config.trunks)
         self.notifier.status("starting: checking the database schema")
         store = PgStore(database_url(self.config.database.url, self.config.database.reveal()))
         try:
@@ -202,7 +210,7 @@ class Daemon:
             raise Unavailable(f"cannot reach Asterisk AMI: {exc}") from exc
         except AmiError as exc:
             raise Fatal(f"cannot log in to Asterisk AMI: {exc}") from exc
-        writer = OutcomeWriter(store, journal=self.journal)
+        writer = OutcomeWriter(store, journal=self.journal, switch_rules=self.switch_rules)
         writer.restore(self._left_in_journal)
         self._ami, self._writer = ami, writer
         self._open_inbound(ami, store)
@@ -245,6 +253,7 @@ class Daemon:
             self._register,
             self._unregister,
             self._rotator_for,
+            Sharing(self.config.trunks),
         )
         async with asyncio.TaskGroup() as group:
             self._group = group
@@ -274,6 +283,14 @@ class Daemon:
         return 0
 
     # ---- what the metrics collector and the status pages read (in the loop) --------
+
+    def switch_rules(self) -> dict[int, ChannelSwitchSettings]:
+        """Each running campaign's retry.channel_switch, by campaign id, for the writer."""
+        return {
+            runner.campaign_id: rule
+            for runner in self.runners.values()
+            if (rule := runner.campaign.retry.channel_switch) is not None
+        }
 
     def watched_runners(self) -> list[CampaignRunner]:
         return list(self.runners.values())
@@ -534,7 +551,7 @@ class Daemon:
     def reload(self) -> None:
         self.notifier.reloading(self.clock.monotonic())
         try:
-            campaigns = load_campaigns(self.campaigns_dir)
+            campaigns = load_campaigns(self.campaigns_dir, self.config.trunks)
         except ConfigError as exc:
             self.reload_failures += 1
             self.last_reload = ReloadResult(ok=False, at=self.clock.now().timestamp())

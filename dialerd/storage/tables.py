@@ -27,6 +27,7 @@ __all__ = [
     "call_attempts",
     "caller_id_state_changes",
     "campaigns",
+    "channel_switch_events",
     "dispositions",
     "do_not_call",
     "followup_events",
@@ -302,6 +303,35 @@ dispositions = sa.Table(
     ),
     sa.CheckConstraint("source IN ('ami', 'cli', 'api')", name="ck_dispositions_source"),
     sa.Index("ix_dispositions_attempt_id_id", "attempt_id", "id"),
+)
+
+# A lead a campaign stopped calling after too many ineffective attempts (retry.channel_switch):
+# the outbox another channel (SMS, e-mail) delivers from. One row per campaign and lead.
+channel_switch_events = sa.Table(
+    "channel_switch_events",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("campaign_id", sa.BigInteger, nullable=False),
+    sa.Column("lead_id", sa.BigInteger, nullable=False),
+    sa.Column("attempt_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("ineffective_attempts", sa.Integer, nullable=False),
+    sa.Column("within_days", sa.Integer, nullable=False),
+    _created_at(),
+    sa.PrimaryKeyConstraint("id", name="pk_channel_switch_events"),
+    sa.ForeignKeyConstraint(
+        ["campaign_id"], ["campaigns.id"], name="fk_channel_switch_events_campaign_id"
+    ),
+    sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name="fk_channel_switch_events_lead_id"),
+    sa.ForeignKeyConstraint(
+        ["attempt_id"], ["call_attempts.attempt_id"], name="fk_channel_switch_events_attempt_id"
+    ),
+    sa.UniqueConstraint(
+        "campaign_id", "lead_id", name="uq_channel_switch_events_campaign_id_lead_id"
+    ),
+    sa.CheckConstraint(
+        "ineffective_attempts >= 1", name="ck_channel_switch_events_ineffective_attempts"
+    ),
+    sa.CheckConstraint("within_days >= 1", name="ck_channel_switch_events_within_days"),
 )
 
 # The outbox of follow-up events (docs/followups.md): written in the transaction that records
