@@ -45,6 +45,7 @@ from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
 from dialerd.followup_settings import FollowupSettings
 from dialerd.http import Endpoints, HttpServer
+from dialerd.inbound_desk import AmiChannels, InboundDesk
 from dialerd.journal import Item as JournalItem
 from dialerd.journal import Journal
 from dialerd.metrics import DaemonCollector
@@ -60,6 +61,8 @@ from dialerd.status import StatusKeeper, health, readiness, status_document
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
 from dialerd.storage.dispositions import PgDispositions
+from dialerd.storage.dnc import PgDncLists
+from dialerd.storage.inbound import PgInbound
 from dialerd.storage.lead_counts import PgLeadCounts
 from dialerd.storage.outbox import PgOutbox
 from dialerd.webhooks import WebhookSender
@@ -167,6 +170,8 @@ class Daemon:
         self.journal = Journal(config_dir / config.state_dir)
         self._left_in_journal: list[JournalItem] = []  # results an earlier run did not write
         self._dispositions: DispositionRecorder | None = None
+        self._inbound: InboundDesk | None = None  # calls to pool numbers (docs/callbacks.md)
+        self._dnc_lists: PgDncLists | None = None  # where an opt-out is written
         self.keeper: StatusKeeper | None = None  # what /status and the probes read
         self.lead_counter: LeadCounter | None = None  # for the metrics, like the loop lag
         self.loop_lag = LoopLag(self.clock.monotonic)
@@ -208,6 +213,7 @@ class Daemon:
         writer = OutcomeWriter(store, journal=self.journal, switch_rules=self.switch_rules)
         writer.restore(self._left_in_journal)
         self._ami, self._writer = ami, writer
+        self._open_inbound(ami, store)
         self.keeper = StatusKeeper(self, store, self.config.redis, self.clock, self.loop_lag)
         token = self.config.metrics.token
         collector = DaemonCollector(self, self.clock.monotonic)
@@ -218,11 +224,16 @@ class Daemon:
         finally:
             await http.close()
             await ami.close()
-            await store.close()
-            self.journal.close()
-            if isinstance(self._caller_ids, RedisStore):
-                with contextlib.suppress(CallerIdError):
-                    await self._caller_ids.aclose()
+            await self._close_stores(store)
+
+    async def _close_stores(self, store: PgStore) -> None:
+        if self._dnc_lists is not None:
+            await self._dnc_lists.close()
+        await store.close()
+        self.journal.close()
+        if isinstance(self._caller_ids, RedisStore):
+            with contextlib.suppress(CallerIdError):
+                await self._caller_ids.aclose()
 
     async def _serve(
         self,
@@ -250,6 +261,8 @@ class Daemon:
             self._spawn(writer.run(), "outcome-writer")
             if self._dispositions is not None:
                 self._spawn(self._dispositions.run(), "dispositions")
+            if self._inbound is not None:
+                self._spawn(self._inbound.run(), "inbound-desk")
             self._spawn(self._keeper().run(), "status-checks")
             self._spawn(self.loop_lag.run(), "loop-lag")
             if self.webhooks is not None:
@@ -432,6 +445,9 @@ class Daemon:
         if self._dispositions is not None and is_disposition(event):
             self._dispositions.offer(event)
             return
+        if self._inbound is not None and self._inbound.wants(event):
+            self._inbound.offer(event)  # an inbound call's AgentConnect matters to no runner
+            return
         if event.name in AGENT_EVENTS:
             queue = event.get("Queue")
             for runner in self.runners.values():
@@ -500,6 +516,29 @@ class Daemon:
         self.followups = followup_settings(campaigns)
         if isinstance(self.store, PgStore):
             self.store.followup_rules = {name: f.rules() for name, f in self.followups.items()}
+
+    def _open_inbound(self, ami: AmiClient, store: PgStore) -> None:
+        settings = self.config.inbound
+        if not settings.enabled:
+            return
+        url = database_url(self.config.database.url, self.config.database.reveal())
+        self._dnc_lists = PgDncLists(url)
+        self._inbound = InboundDesk(
+            PgInbound(store),
+            self._dnc_lists,
+            AmiChannels(ami),
+            affinity=self._caller_ids,
+            world=self._inbound_world,
+            settings=settings,
+            node=self.config.node,
+            now=self.clock.now,
+        )
+
+    def _inbound_world(self) -> tuple[dict[str, Campaign], dict[str, int]]:
+        """The campaigns a callback may belong to, and how many agents each has logged in."""
+        runners = [r for r in self.runners.values() if not r.stopping]
+        campaigns = {r.campaign.name: r.campaign for r in runners}
+        return campaigns, {r.campaign.name: r.board.logged_in_count() for r in runners}
 
     def _open_journal(self) -> None:
         self.journal.open()

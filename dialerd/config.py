@@ -27,6 +27,7 @@ from pydantic import (
 
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.followup_settings import FollowupSettings
+from dialerd.inbound_settings import CallbackSettings, InboundSettings
 from dialerd.limit_settings import LimitSettings
 from dialerd.logs import hide_secrets
 from dialerd.secret_source import SecretSource
@@ -118,6 +119,7 @@ class MainConfig(Strict):
         default_factory=dict,
         description="channel and calls-per-second caps per trunk, shared by all campaigns",
     )
+    inbound: InboundSettings = InboundSettings()  # customers calling pool numbers back
 
 
 class DialSettings(Strict):
@@ -275,6 +277,7 @@ class Campaign(Strict):
     calling_window: CallingWindowSettings | None = None  # None: no restriction by hour
     limits: LimitSettings = LimitSettings()  # checked at dial time (dialerd.limits)
     followups: FollowupSettings | None = None  # None: no follow-up events (docs/followups.md)
+    callbacks: CallbackSettings = CallbackSettings()  # its customers calling back
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:
