@@ -2,7 +2,7 @@
 
 One check for the HTTP API and the CLI (:func:`parse_ask`); the request is stored by
 ``PgCallbacks`` (dialerd.storage.callbacks) due at once, or when the customer's calling window
-next opens, with a deadline (``callbacks.deadline_s``, 10 minutes by default).
+next opens, with a deadline (``callbacks.deadline_s``: dialerd.inbound_settings; 10 minutes).
 
 Each campaign runner's :class:`CallbackDialer` dials due callbacks ahead of the predictive
 flow and progressively: at most one callback dial per ready agent not already awaited by
@@ -79,13 +79,13 @@ def parse_ask(
     document: Mapping[str, Any], source: str, deadline_for: Callable[[str], int | None]
 ) -> CallbackAsk:
     """A checked request, or :class:`InvalidCallback` naming the field; ``deadline_for``
-    gives a running campaign's deadline, None for a campaign that takes no callbacks."""
+    gives a running campaign's deadline, None for a campaign not running here."""
     campaign = document.get("campaign")
     if not isinstance(campaign, str) or not campaign:
         raise InvalidCallback("campaign", "campaign: give the campaign's name as a string")
     deadline_s = deadline_for(campaign)
     if deadline_s is None:
-        raise InvalidCallback("campaign", f"campaign {campaign!r} takes no callbacks here")
+        raise InvalidCallback("campaign", f"campaign {campaign!r} is not running on this daemon")
     lead_id, number = document.get("lead_id"), document.get("phone")
     if (lead_id is None) == (number is None):
         raise InvalidCallback("lead_id", "give exactly one of lead_id and phone")
@@ -188,9 +188,20 @@ class CallbackRunner(Protocol):
     @property
     def calls(self) -> Mapping[uuid.UUID, _Live]: ...
 
+    @property
+    def dials(self) -> int: ...
+
     def situation(self, now: float) -> _Situation: ...
 
     async def dial_batch(self, phones: Sequence[DuePhone]) -> None: ...
+
+
+class TrunkShare(Protocol):
+    """The trunk caps shared by campaigns (dialerd.sharing.Sharing): callbacks count too."""
+
+    def take(self, member: Any, wanted: int, now: float) -> int: ...
+
+    def settle(self, member: Any, granted: int, placed: int) -> None: ...
 
 
 @dataclass
@@ -200,11 +211,12 @@ class CallbackDialer:
     claims: CallbackClaims | None
     node: str
     clock: Clock
+    sharing: TrunkShare | None = None
     phones: set[int] = field(default_factory=set)  # callback phones dialled, until they end
     dialled: int = 0
 
     async def dial_round(self, runner: CallbackRunner) -> None:
-        if self.claims is None or not runner.campaign.callbacks.enabled:
+        if self.claims is None:
             return
         now = self.clock.monotonic()
         live = {c.phone.phone_id: c.call.state for c in runner.calls.values()}
@@ -216,19 +228,34 @@ class CallbackDialer:
         )
         if room <= 0:
             return
+        granted = self.sharing.take(runner, room, now) if self.sharing else room
+        placed = 0
+        try:
+            if granted > 0:
+                placed = await self._claim_and_dial(runner, self.claims, granted)
+        finally:
+            if self.sharing is not None:
+                self.sharing.settle(runner, granted, placed)
+
+    async def _claim_and_dial(
+        self, runner: CallbackRunner, claims: CallbackClaims, room: int
+    ) -> int:
         lease_s = runner.campaign.lease_s
         try:
-            phones = await self.claims.claim(
+            phones = await claims.claim(
                 runner.campaign_id, self.node, room, lease_s, self.clock.now()
             )
         except DialerdError as exc:  # the due phones' claim will say so too
             log.warning("callbacks_unavailable", error=str(exc))
-            return
-        if phones:
-            self.phones.update(p.phone_id for p in phones)
-            self.dialled += len(phones)
-            log.info("callbacks_dialling", campaign_id=runner.campaign_id, phones=len(phones))
-            await runner.dial_batch(phones)
+            return 0
+        if not phones:
+            return 0
+        self.phones.update(p.phone_id for p in phones)
+        self.dialled += len(phones)
+        log.info("callbacks_dialling", campaign_id=runner.campaign_id, phones=len(phones))
+        before = runner.dials
+        await runner.dial_batch(phones)
+        return runner.dials - before
 
 
 class CallbackBook(Protocol):
@@ -274,7 +301,5 @@ def reopens_for(campaign: Campaign) -> Callable[[DuePhone, datetime], datetime |
 
 
 def deadline_of(campaign: Campaign | None) -> int | None:
-    """A campaign's callback deadline in seconds; None when it takes no callbacks."""
-    if campaign is None or not campaign.callbacks.enabled:
-        return None
-    return campaign.callbacks.deadline_s
+    """A campaign's callback deadline in seconds; None for no campaign (none running)."""
+    return campaign.callbacks.deadline_s if campaign is not None else None

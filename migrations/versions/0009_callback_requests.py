@@ -1,7 +1,7 @@
 """Callback requests: a customer's "reply 1", its deadline, and whether it was met.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02
 
 Hand-written: ``dialerd/storage/tables.py`` must describe the same schema (a test compares them).
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,51 +1,56 @@
-"""Callback on request, from the real daemon dialling the lab (issue 9 item 3).
+"""Customers calling a caller-ID pool number back, in the lab (docs/callbacks.md).
 
-A customer who does not answer gets a missed-call webhook; their "reply 1" reaches the daemon
-as ``POST /callbacks``; the daemon dials them back at once, ahead of everything else, the
-customer answers and reaches an agent, and the request is settled as met within the deadline:
-in ``callback_requests``, in the follow-up webhooks and in the metrics.
+The daemon dials a customer from pool number X; the customer then calls X back: an
+Originate into ``lab-callback`` (the lab's trunk into the snippet's ``dialerd-inbound``) with
+X as the number dialled and the customer's number as caller ID. The call must reach the
+campaign's queue with the lead's data on the agent's channel, the agent must count as busy
+for pacing meanwhile, and the call must be recorded. A caller who presses the opt-out key at
+the message is on the global do-not-call list at once, and no campaign dials them again; one
+who presses the callback key has their phone made due in the campaign that called them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
-from collections.abc import AsyncIterator
+import urllib.request
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.daemon import (
-    CAMPAIGN,
-    Dialer,
-    fresh_database,
-    lab_world,
-    post_json,
-    query,
-    scrape,
-    wait_until,
-)
+from ami import AmiClient, Event, EventStream
+from tests.integration.daemon import Dialer, fresh_database, lab_world, query, wait_until
 from tests.integration.lab import Lab
-from tests.webhook_server import WebhookServer, webhook_server
 
-SECRET = "lab-webhook-secret"
-ALL_BUSY = {"LAB_ANSWER_PCT": "0", "LAB_BUSY_PCT": "100", "LAB_CONGESTION_PCT": "0"}
-NO_ANSWER = {"LAB_ANSWER_PCT": "0", "LAB_BUSY_PCT": "0", "LAB_CONGESTION_PCT": "0"}
-ANSWER = {"LAB_ANSWER_PCT": "100", "LAB_RING_MIN_S": "1", "LAB_RING_MAX_S": "1",
-          "LAB_TALK_MIN_S": "2", "LAB_TALK_MAX_S": "3"}  # fmt: skip
-FOLLOWUPS = """\
-followups:
-  url: "{url}"
-  secret: "{secret}"
-  kinds: [missed_call]
-  delivery:
-    max_tries: 20
-    backoff_s: 0.5
-    max_backoff_s: 2
-    timeout_s: 1
+POOL_X = "+442079460011"
+AGENT = "agent95"
+AGENT_INTERFACE = f"Local/{AGENT}@lab-agents/n"
+ANSWER_SHORT = {"LAB_ANSWER_PCT": "100", "LAB_RING_MIN_S": "1", "LAB_RING_MAX_S": "1",
+                "LAB_TALK_MIN_S": "3", "LAB_TALK_MAX_S": "3"}  # fmt: skip
+
+CAMPAIGN = """\
+name: {name}
+queue: {second_queue}
+wrapup_s: 1
+region: UA
+dial:
+  trunk: "Local/{{number}}@{context}"
+  ring_timeout_s: 15
+caller_ids:
+  numbers:
+    - {{number: "+442079460011"}}
 callbacks:
-  deadline_s: 120
+  business_name: "Lab Energy"
+lines: {{max_lines: 5, calls_per_second: 5}}
+lease_s: 30
 """
+
+
+def fresh_number() -> str:
+    return f"+38050{random.Random().randrange(1_000_000, 9_999_999)}"  # CDR keeps old runs
 
 
 @pytest.fixture
@@ -54,105 +59,194 @@ async def database(lab: Lab) -> AsyncIterator[str]:
         yield url
 
 
-async def kinds_sent(database: str, kinds: set[str]) -> bool | str:
-    rows = await query(database, "SELECT kind FROM followup_events WHERE state = 'sent'")
-    sent = {r["kind"] for r in rows}
-    return True if kinds <= sent else f"sent so far: {sorted(sent)}"
+async def next_event(
+    stream: EventStream, wanted: Callable[[Event], bool], timeout_s: float
+) -> Event:
+    async with asyncio.timeout(timeout_s):
+        async for item in stream:
+            if isinstance(item, Event) and wanted(item):
+                return item
+    raise AssertionError("the event stream ended")
 
 
-async def settled(database: str) -> bool | str:
-    rows = await query(database, "SELECT settled_at, outcome FROM callback_requests")
-    return True if rows and rows[0]["settled_at"] else f"callback requests: {rows}"
+async def call_back(ami: AmiClient, customer: str, pool_number: str) -> None:
+    """The customer rings the pool number; their side of the call just listens."""
+    headers = {
+        "Channel": f"Local/{pool_number}@lab-callback",
+        "CallerID": f'"Customer" <{customer}>',
+        "Application": "Wait",
+        "Data": "30",
+        "Async": "true",
+    }
+    (await ami.send_action("Originate", headers)).raise_for_error()
 
 
-LABELS = frozenset({("campaign", "labtest")})
+async def getvar(ami: AmiClient, channel: str, name: str) -> str:
+    response = await ami.send_action("Getvar", {"Channel": channel, "Variable": name})
+    response.raise_for_error()
+    return response.get("Value") or ""
 
 
-async def counted(port: int, met: int = 0, missed: int = 0) -> bool | str:
-    """The metrics read the settled requests from PostgreSQL every few seconds."""
-    samples = scrape(port)
-    seen = tuple(
-        samples.get((f"dialerd_callbacks_deadline_{name}_total", LABELS))
-        for name in ("met", "missed")
-    )
-    return True if seen == (met, missed) else f"deadline (met, missed): {seen}"
+async def agents(dialer: Dialer) -> dict[str, int]:
+    def read() -> dict[str, Any]:
+        url = f"http://127.0.0.1:{dialer.metrics_port}/status"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            document: dict[str, Any] = json.load(response)
+            return document
+
+    status = await asyncio.to_thread(read)
+    (campaign,) = status["campaigns"]
+    counts: dict[str, int] = campaign["agents"]
+    return counts
 
 
-def by_kind(server: WebhookServer) -> dict[str, dict[str, Any]]:
-    return {r.payload()["event"]: r.payload() for r in server.delivered()}
+async def queue_member(ami: AmiClient, lab: Lab, add: bool) -> None:
+    action = "QueueAdd" if add else "QueueRemove"
+    headers = {"Queue": lab.second_queue, "Interface": AGENT_INTERFACE}
+    if add:
+        headers["MemberName"] = AGENT
+    await ami.send_action(action, headers)
 
 
-async def test_reply_1_after_a_missed_call_brings_a_callback_to_an_agent_within_the_deadline(
+async def test_a_customer_calling_back_reaches_the_campaign_queue_with_the_lead(
     lab: Lab, database: str, tmp_path: Path
 ) -> None:
-    number = f"+38050{random.Random().randrange(1_000_000, 9_999_999)}"
-    with webhook_server() as server:
-        campaign = CAMPAIGN + FOLLOWUPS.format(url=server.url, secret=SECRET)
-        dialer = Dialer(lab, database, tmp_path, retry_s=600, campaign_yaml=campaign)
-        (tmp_path / "leads.csv").write_text(f"external_id,name,phone\nC1,Customer,{number}\n")
-        dialer.import_csv(tmp_path / "leads.csv")
-        async with lab_world(lab, **NO_ANSWER) as ami:
-            dialer.start()
-            try:  # it rings for ring_timeout_s (15 s) first
-                await wait_until(lambda: kinds_sent(database, {"missed_call"}), 45, 0.5)
-                missed = by_kind(server)["missed_call"]
-                for key, value in ANSWER.items():  # the customer now picks up
-                    await ami.send_action("Setvar", {"Variable": key, "Value": value})
-                reply = {"campaign": "labtest", "lead_id": missed["lead"]["id"]}
-                status, answer = post_json(dialer.metrics_port, "/callbacks", reply)
-                assert status == 201, answer
-                again = post_json(dialer.metrics_port, "/callbacks", reply)  # a second "1"
-                assert again == (200, {**answer, "created": False}), again
-                await wait_until(lambda: settled(database), 30, 0.5)
-                wanted = {"callback_requested", "callback_deadline_met"}
-                await wait_until(lambda: kinds_sent(database, wanted), 15, 0.5)
-                await wait_until(lambda: counted(dialer.metrics_port, met=1), 10, 0.5)
-            finally:
-                assert dialer.stop() == 0
-    (request,) = await query(database, "SELECT * FROM callback_requests")
-    attempts = await query(
-        database, "SELECT attempt_id, outcome, agent FROM call_attempts ORDER BY created_at"
+    number = fresh_number()
+    dialer = Dialer(lab, database, tmp_path, campaign_yaml=CAMPAIGN)
+    (tmp_path / "leads.csv").write_text(f"external_id,name,phone\nL1,Olena Kovalenko,{number}\n")
+    dialer.import_csv(tmp_path / "leads.csv")
+    async with lab_world(lab, **ANSWER_SHORT) as ami:
+        await queue_member(ami, lab, add=True)
+        dialer.start()
+        try:
+            attempt = await dialled_and_done(database)
+            async with ami.events() as stream:
+                await call_back(ami, number, POOL_X)
+                joined = await next_event(stream, lambda e: e.name == "QueueCallerJoin", 15)
+                connect = await next_event(stream, lambda e: e.name == "AgentConnect", 15)
+                agent_channel = connect.get("DestChannel") or ""
+                screen = {
+                    name: await getvar(ami, agent_channel, name)
+                    for name in ("DIALERD_LEAD_ID", "DIALERD_LEAD_NAME", "DIALERD_CAMPAIGN",
+                                 "DIALERD_ATTEMPT", "DIALERD_BUSINESS")
+                }  # fmt: skip
+                await wait_until(lambda: busy_on_the_callback(dialer), timeout_s=5, interval_s=0.2)
+            await wait_until(lambda: callback_ended(database), timeout_s=15, interval_s=0.5)
+        finally:
+            await queue_member(ami, lab, add=False)
+            assert dialer.stop() == 0
+    (lead,) = await query(database, "SELECT id FROM leads")
+    assert joined.get("Queue") == lab.second_queue
+    assert screen == {
+        "DIALERD_LEAD_ID": str(lead["id"]),
+        "DIALERD_LEAD_NAME": "Olena Kovalenko",
+        "DIALERD_CAMPAIGN": "labtest",
+        "DIALERD_ATTEMPT": str(attempt),
+        "DIALERD_BUSINESS": "Lab Energy",
+    }
+    (row,) = await query(
+        database,
+        "SELECT lead_id, called, caller, attempt_id, route, queue, outcome, agent, ended_at"
+        " FROM inbound_calls",
     )
-    assert [a["outcome"] for a in attempts] == ["no_answer", "connected"]
-    assert request["attempt_id"] == attempts[1]["attempt_id"]
-    assert attempts[1]["agent"]
-    assert request["met"] is True
-    assert request["outcome"] == "connected"
-    assert request["requested_at"] <= request["dialled_at"] <= request["connected_at"]
-    assert request["connected_at"] <= request["deadline"]
-    assert (request["deadline"] - request["requested_at"]).total_seconds() == 120
-    events = by_kind(server)
-    assert events["callback_deadline_met"]["callback"]["met"] is True
-    assert events["callback_requested"]["number"] == number
-    assert all(r.signed_with(SECRET) for r in server.delivered())
+    assert row["ended_at"] is not None
+    assert dict(row) | {"ended_at": None} == {
+        "lead_id": lead["id"], "called": POOL_X, "caller": number, "attempt_id": attempt,
+        "route": "queue", "queue": lab.second_queue, "outcome": "answered", "agent": AGENT,
+        "ended_at": None,
+    }  # fmt: skip
 
 
-async def test_a_callback_the_customer_does_not_take_is_missed_and_counted(
+async def dialled_and_done(database: str) -> Any:
+    async def done() -> bool | str:
+        rows = await query(database, "SELECT outcome FROM call_attempts WHERE ended_at IS NOT NULL")
+        return True if rows else "the customer's call has not ended yet"
+
+    await wait_until(done, timeout_s=30, interval_s=0.5)
+    (row,) = await query(database, "SELECT attempt_id, caller_id, outcome FROM call_attempts")
+    assert (row["caller_id"], row["outcome"]) == (POOL_X, "connected")
+    return row["attempt_id"]
+
+
+async def busy_on_the_callback(dialer: Dialer) -> bool | str:
+    counts = await agents(dialer)
+    return True if counts["busy"] == 1 and counts["ready"] == 0 else f"agents: {counts}"
+
+
+async def callback_ended(database: str) -> bool | str:
+    rows = await query(database, "SELECT outcome, ended_at FROM inbound_calls")
+    return True if rows and rows[0]["ended_at"] is not None else f"inbound calls: {rows}"
+
+
+async def test_the_message_keys_book_a_callback_and_opt_out_for_every_campaign(
     lab: Lab, database: str, tmp_path: Path
 ) -> None:
-    number = f"+38050{random.Random().randrange(1_000_000, 9_999_999)}"
-    with webhook_server() as server:
-        campaign = CAMPAIGN + FOLLOWUPS.format(url=server.url, secret=SECRET)
-        dialer = Dialer(lab, database, tmp_path, retry_s=600, campaign_yaml=campaign)
-        (tmp_path / "leads.csv").write_text(f"external_id,name,phone\nC1,Customer,{number}\n")
-        dialer.import_csv(tmp_path / "leads.csv")
-        async with lab_world(lab, **ALL_BUSY):
-            dialer.start()
-            try:
-                await wait_until(lambda: kinds_sent(database, {"missed_call"}), 30, 0.5)
-                done = dialer.run_cli("callback", "request", "labtest", "--phone", number)
-                unknown = dialer.run_cli("callback", "request", "labtest", "--phone", "+380501")
-                await wait_until(lambda: settled(database), 30, 0.5)
-                wanted = {"callback_requested", "callback_missed"}
-                await wait_until(lambda: kinds_sent(database, wanted), 15, 0.5)
-                await wait_until(lambda: counted(dialer.metrics_port, missed=1), 10, 0.5)
-            finally:
-                assert dialer.stop() == 0
-    assert (done.returncode, done.stderr) == (0, "")
-    assert "recorded: due" in done.stdout
-    assert unknown.returncode != 0
-    assert "'+380501' is not an E.164 number" in unknown.stderr
-    (request,) = await query(database, "SELECT * FROM callback_requests")
-    assert (request["source"], request["outcome"], request["met"]) == ("cli", "busy", False)
-    assert request["connected_at"] is None
-    assert by_kind(server)["callback_missed"]["callback"]["outcome"] == "busy"
+    number = fresh_number()
+    rival = CAMPAIGN.replace('business_name: "Lab Energy"', 'business_name: "Rival"')
+    dialer = Dialer(
+        lab, database, tmp_path, campaign_yaml=CAMPAIGN, more_campaigns={"rival": rival}
+    )
+    (tmp_path / "leads.csv").write_text(f"external_id,name,phone\nL1,Olena,{number}\n")
+    dialer.import_csv(tmp_path / "leads.csv")
+    dialer.cli("leads", "import", "rival", str(tmp_path / "leads.csv"))  # the newest lead
+    async with lab_world(lab, **ANSWER_SHORT) as ami:
+        dialer.start()  # no agent in the queue yet: nobody is dialled, the caller gets the message
+        try:
+            await wait_until(lambda: started(dialer), timeout_s=20, interval_s=0.3)
+            async with ami.events() as stream:
+                booked = await press(ami, stream, number, "1")
+                await wait_until(lambda: ended(database, 1), timeout_s=10, interval_s=0.3)
+                schedule = await query(database, SCHEDULE)
+                confirmed = await press(ami, stream, number, "9")
+            await queue_member(ami, lab, add=True)  # now both campaigns could dial the number
+            await wait_until(lambda: blocked_everywhere(database), timeout_s=20, interval_s=0.5)
+        finally:
+            await queue_member(ami, lab, add=False)
+            assert dialer.stop() == 0
+    assert (booked.get("AppData"), confirmed.get("AppData")) == ("auth-thankyou", "removed")
+    entries = await query(database, "SELECT campaign_id, number FROM do_not_call")
+    assert [tuple(e) for e in entries] == [(None, number)]
+    rows = await query(database, "SELECT reason, outcome, caller FROM inbound_calls ORDER BY id")
+    assert [tuple(r) for r in rows] == [
+        ("no agent logged in", "callback_requested", number),
+        ("no agent logged in", "opted_out", number),
+    ]
+    # the newest lead's campaign books the callback: due from the moment it is asked for
+    assert [tuple(r) for r in schedule] == [
+        ("labtest", "scheduled", False),
+        ("rival", "scheduled", True),
+    ]
+    assert await query(database, "SELECT 1 FROM call_attempts") == []
+
+
+SCHEDULE = """
+SELECT c.name, s.state, s.next_dial_at >= (SELECT min(started_at) FROM inbound_calls) AS booked
+FROM phone_schedule s JOIN campaigns c ON c.id = s.campaign_id ORDER BY c.name
+"""
+
+
+async def press(ami: AmiClient, stream: EventStream, number: str, key: str) -> Event:
+    """Call the pool number back, press `key` at the message; the sound played in answer."""
+    await call_back(ami, number, POOL_X)
+    reading = await next_event(stream, lambda e: _app(e) == "Read", 15)
+    customer = (reading.get("Channel") or "").replace(";2", ";1")
+    await ami.send_action("PlayDTMF", {"Channel": customer, "Digit": key})
+    return await next_event(stream, lambda e: _app(e) == "Playback", 15)
+
+
+async def ended(database: str, count: int) -> bool | str:
+    rows = await query(database, "SELECT id FROM inbound_calls WHERE ended_at IS NOT NULL")
+    return True if len(rows) >= count else f"{len(rows)} inbound calls ended"
+
+
+def _app(event: Event) -> str | None:
+    return event.get("Application") if event.name == "Newexten" else None
+
+
+async def started(dialer: Dialer) -> bool | str:
+    return True if "daemon_started" in dialer.log_text() else "the daemon has not started"
+
+
+async def blocked_everywhere(database: str) -> bool | str:
+    rows = await query(database, "SELECT DISTINCT campaign_id FROM blocked_dials")
+    return True if len(rows) == 2 else f"blocked in {len(rows)} campaigns"

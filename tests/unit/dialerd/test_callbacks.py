@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from dialerd.callback_settings import CallbackSettings
 from dialerd.callbacks import (
     CallbackDialer,
     InvalidCallback,
@@ -20,6 +19,7 @@ from dialerd.callbacks import (
 )
 from dialerd.calltrack import CallState
 from dialerd.followups import FollowupKind
+from dialerd.inbound_settings import CallbackSettings
 
 T0 = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
@@ -40,7 +40,7 @@ def test_a_lead_id_or_a_phone_makes_a_request() -> None:
     [
         ({"lead_id": 7}, "campaign", "campaign's name"),
         ({"campaign": 3, "lead_id": 7}, "campaign", "campaign's name"),
-        ({"campaign": "other", "lead_id": 7}, "campaign", "takes no callbacks"),
+        ({"campaign": "other", "lead_id": 7}, "campaign", "not running on this daemon"),
         ({"campaign": "sales"}, "lead_id", "exactly one of lead_id and phone"),
         ({"campaign": "sales", "lead_id": 7, "phone": "+380501234567"}, "lead_id", "exactly one"),
         ({"campaign": "sales", "lead_id": "7"}, "lead_id", "not a positive integer"),
@@ -94,13 +94,12 @@ class FakeRunner:
     ready: int
     calls: dict[uuid.UUID, Any] = field(default_factory=dict)
     lines_free: int = 40
-    enabled: bool = True
     dialled: list[Any] = field(default_factory=list)
     campaign_id: int = 1
 
     @property
     def campaign(self) -> Any:
-        return SimpleNamespace(callbacks=CallbackSettings(enabled=self.enabled), lease_s=30.0)
+        return SimpleNamespace(callbacks=CallbackSettings(), lease_s=30.0)
 
     @property
     def board(self) -> Any:
@@ -111,6 +110,10 @@ class FakeRunner:
 
     async def dial_batch(self, phones: list[Any]) -> None:
         self.dialled.extend(phones)
+
+    @property
+    def dials(self) -> int:
+        return len(self.dialled)
 
     def add_call(self, phone_id: int, state: CallState) -> None:
         live = SimpleNamespace(
@@ -148,7 +151,6 @@ async def test_a_ringing_callback_keeps_its_agent_and_a_connected_one_frees_the_
     [
         (FakeRunner(ready=0), "no agent ready"),
         (FakeRunner(ready=3, lines_free=0), "no line free"),
-        (FakeRunner(ready=3, enabled=False), "callbacks disabled"),
     ],
 )
 async def test_no_room_no_claim(runner: FakeRunner, why: str) -> None:
@@ -156,3 +158,24 @@ async def test_no_room_no_claim(runner: FakeRunner, why: str) -> None:
     await CallbackDialer(claims, "node-a", Clock()).dial_round(runner)
     assert claims.limits == [], why
     assert runner.dialled == []
+
+
+class TwoLeft:
+    """A trunk with room for two more dials."""
+
+    def __init__(self) -> None:
+        self.settled: list[tuple[int, int]] = []
+
+    def take(self, member: Any, wanted: int, now: float) -> int:
+        return min(wanted, 2)
+
+    def settle(self, member: Any, granted: int, placed: int) -> None:
+        self.settled.append((granted, placed))
+
+
+async def test_callbacks_keep_within_the_shared_trunk_caps() -> None:
+    claims, trunk = FakeClaims(phones(1)), TwoLeft()
+    runner = FakeRunner(ready=5)
+    await CallbackDialer(claims, "node-a", Clock(), trunk).dial_round(runner)
+    assert claims.limits == [2]
+    assert trunk.settled == [(2, 1)], "one due phone: the other grant is given back"
