@@ -29,6 +29,7 @@ from dialerd.storage.callbacks_sql import (
     LEAD_BY_NUMBER,
     OPEN_OF_LEAD,
     PICK_PHONE,
+    PUT_OFF,
     SWEEP,
     enqueue_callback_event,
     request_context,
@@ -39,6 +40,7 @@ from dialerd.storage.store import PgStore, _due_phone
 
 __all__ = ["CallbackRecord", "PgCallbacks", "claims_for"]
 
+RECLAIM_AFTER_S = 30.0  # a claimed callback not dialled after all is claimed again after this
 Reopens = Callable[[DuePhone, datetime], datetime | None]
 
 
@@ -123,6 +125,8 @@ class PgCallbacks:
             claimed = list((await connection.execute(CLAIM, params)).scalars())
             if not claimed:
                 return []
+            again_at = now + timedelta(seconds=RECLAIM_AFTER_S)
+            await connection.execute(PUT_OFF, {"phone_ids": claimed, "again_at": again_at})
             rows = await connection.execute(DUE_DETAILS, {"phone_ids": claimed})
             return [_due_phone(row) for row in rows.mappings()]
 

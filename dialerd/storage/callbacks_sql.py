@@ -96,6 +96,15 @@ RETURNING s.phone_id
 """)
 
 
+# A claimed request is looked at again only after a while: a dial the screening put off (the
+# window closed, a limit, no caller ID) or a lease given back at shutdown is retried then,
+# not at every tick.
+PUT_OFF = sa.text("""
+UPDATE callback_requests SET due_at = :again_at
+WHERE settled_at IS NULL
+  AND lead_id IN (SELECT lead_id FROM phone_schedule WHERE phone_id = ANY(:phone_ids))
+""").bindparams(sa.bindparam("phone_ids", type_=ARRAY(sa.BigInteger)))
+
 # An attempt on the lead after the request settles it: met when an agent took the call by
 # the deadline.
 _SETTLE_UPDATE = (

@@ -187,3 +187,17 @@ async def test_a_lead_that_moved_on_to_its_next_phone_is_called_back_on_that_one
         "no_answer",
         False,
     )
+
+
+async def test_a_callback_put_off_at_dial_time_is_claimed_again_later_not_at_every_tick(
+    store: PgStore, db_url: str
+) -> None:
+    campaign, phone, ask = await ask_for(store, db_url)
+    callbacks = PgCallbacks(store)
+    await callbacks.request(ask, T0, open_now, events=False)
+    (due,) = await callbacks.claim(campaign, NODE_A, 1, 30.0, T0)
+    # the screening put it off (its window closed meanwhile, say)
+    assert await store.defer_phones(NODE_A, [phone], T0 + timedelta(hours=1)) == 1
+    assert await callbacks.claim(campaign, NODE_A, 1, 30.0, T0 + timedelta(seconds=1)) == []
+    (again,) = await callbacks.claim(campaign, NODE_A, 1, 30.0, T0 + timedelta(seconds=31))
+    assert again.phone_id == due.phone_id
