@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -138,6 +139,15 @@ def ami_settings(server: AmiServer) -> AmiSettings:
         secret=server.reveal() or "",
         ping_interval_s=server.ping_interval_s,
     )
+
+
+def log_tasks() -> None:
+    """One log line per task of the loop with where it waits (SIGUSR2): for a daemon that
+    does not stop or does not dial, what each part of it is doing."""
+    for task in asyncio.all_tasks():
+        stack = io.StringIO()
+        task.print_stack(limit=8, file=stack)
+        log.warning("task_dump", task=task.get_name(), stack=stack.getvalue())
 
 
 class Daemon:
@@ -407,6 +417,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGTERM, self.request_stop)
         loop.add_signal_handler(signal.SIGINT, self.request_stop)
         loop.add_signal_handler(signal.SIGHUP, self.reload)
+        loop.add_signal_handler(signal.SIGUSR2, log_tasks)
 
     # ---- events -------------------------------------------------------------------
 
