@@ -29,7 +29,6 @@ from caller_id_pool import (
     RedisStore,
     StoreUnavailable,
 )
-from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
@@ -44,7 +43,7 @@ from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
 from dialerd.probes import LeadCounter, LoopLag
 from dialerd.progress import progress_line
-from dialerd.rotation import CallerIdRotator
+from dialerd.rotation import CallerIdRotator, rebuild_if_lost
 from dialerd.sdnotify import Notifier
 from dialerd.service import dialing_status, ping_redis
 from dialerd.status import StatusKeeper, health, readiness, status_document
@@ -93,17 +92,7 @@ async def open_caller_id_store(
         RedisStore.connect(redis_url(config.redis)) if config.redis else InProcessStore()
     )
     try:
-        if await store.needs_rebuild():
-            since = now - timedelta(days=REMEMBER_CUSTOMER_DAYS)
-            shown = await records.presentations(since)
-            report = await store.rebuild(
-                shown, now, states=(await records.latest_states()).values()
-            )
-            log.info(
-                "caller_id_store_rebuilt",
-                presentations=report.presentations,
-                customers=report.customers,
-            )
+        await rebuild_if_lost(store, records, now)
     except StoreUnavailable as exc:  # Redis down or loading: starting again later may work
         raise Unavailable(f"caller-ID store unavailable: {exc}") from exc
     except CallerIdError as exc:  # bad credentials, no permission: fix the configuration
