@@ -107,6 +107,7 @@ def ami_settings(server: AmiServer) -> AmiSettings:
         username=server.username,
         secret=server.reveal() or "",
         ping_interval_s=server.ping_interval_s,
+        ping_timeout_s=server.ping_timeout_s,
     )
 
 
@@ -141,10 +142,12 @@ class Daemon:
         self.keeper: StatusKeeper | None = None  # what /status and the probes read
         self.lead_counter: LeadCounter | None = None  # for the metrics, like the loop lag
         self.loop_lag = LoopLag(self.clock.monotonic)
+        self._started_at = self.clock.now()
 
     # ---- start and stop --------------------------------------------------------
 
     async def run(self, *, duration_s: float | None = None, progress: bool = False) -> int:
+        self._started_at = self.clock.now()  # attempts older than this are an earlier run's
         campaigns = load_campaigns(self.campaigns_dir)
         self.notifier.status("starting: checking the database schema")
         store = PgStore(database_url(self.config.database.url, self.config.database.reveal()))
@@ -423,6 +426,8 @@ class Daemon:
             a
             for a in await self._store().open_attempts(self.config.node)
             if a.attempt_id not in restored  # its result is on its way from the journal
+            # the runners dial already: their own new calls are not an earlier run's
+            and a.created_at < self._started_at
         ]
         if not open_attempts:
             return

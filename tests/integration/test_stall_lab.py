@@ -1,10 +1,12 @@
 """The AMI link stalls: the TCP connection stays open and no byte passes either way.
 
 Nothing closes, so only the keepalive can tell: the daemon pings every second and gives up
-after `ping_timeout_s` without an answer. It then stops dialling (/status says `ami_down`
-for the campaign), reconnects when the link carries bytes again, resynchronises and dials
-on. Originates sent into the stall before it was noticed never reach Asterisk: those
-attempts end `unknown` (no CDR); no attempt is lost, none is dialled twice.
+after `ping_timeout_s` (2 s here, set in dialerd.yaml) without an answer. It then stops
+dialling (/status says `ami_down` for the campaign), reconnects when the link carries bytes
+again, resynchronises and dials on. Originates sent into the stall before it was noticed
+never reach Asterisk: those attempts end `unknown` (no CDR); no attempt is lost, none is
+dialled twice. Calls that ended during the stall end `unknown` too (their last events were
+swallowed), though Asterisk's CDR knows how they ended.
 """
 
 from __future__ import annotations
@@ -26,6 +28,19 @@ from tests.integration.test_restart_lab import all_ended, attempts_since
 from tests.integration.test_status_lab import codes_by_campaign, page, ready_again
 
 STALL_HELD_S = 8  # after the daemon noticed: no dial may start meanwhile
+PING_TIMEOUT_S = 2  # the daemon's asterisk[].ping_timeout_s (it pings every second)
+
+
+class KeepaliveDialer(Dialer):
+    """The harness's dialer with the keepalive's timeout set in dialerd.yaml."""
+
+    def write_config(self) -> Path:
+        config = super().write_config()
+        ping = "    ping_interval_s: 1\n"
+        text = config.read_text()
+        assert ping in text, text
+        config.write_text(text.replace(ping, f"{ping}    ping_timeout_s: {PING_TIMEOUT_S}\n"))
+        return config
 
 
 @pytest.fixture
@@ -45,7 +60,7 @@ async def test_a_stalled_ami_link_is_noticed_by_the_keepalive_and_dialing_pauses
 ) -> None:
     proxy = AmiProxy(lab.ami_host, lab.ami_port)
     await proxy.open()
-    dialer = Dialer(replace(lab, ami_port=proxy.port), database, tmp_path, retry_s=RETRY_S)
+    dialer = KeepaliveDialer(replace(lab, ami_port=proxy.port), database, tmp_path, retry_s=RETRY_S)
     write_leads(tmp_path / "leads.csv", 90, seed=41)
     dialer.import_csv(tmp_path / "leads.csv")
     started = datetime.now(UTC)
@@ -72,7 +87,8 @@ async def test_a_stalled_ami_link_is_noticed_by_the_keepalive_and_dialing_pauses
             await proxy.close()
     assert code == 0, dialer.log_text()[-3000:]
     log = dialer.log_text()
-    assert "no answer to Ping within" in log, "the keepalive, not a closed socket, noticed it"
+    # the keepalive with the configured timeout noticed it, not a closed socket
+    assert f"no answer to Ping within {PING_TIMEOUT_S:g} s" in log, log[-3000:]
     changes = [e["connected"] for e in log_events(log, "ami_connection_changed")]
     assert changes[:2] == [False, True], changes
     attempts = await all_attempts(database)
