@@ -16,7 +16,7 @@ import asyncio
 import random
 import signal
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -86,7 +86,10 @@ async def test_sigkill_at_random_moments_loses_no_outcome_and_dials_nobody_twice
     # Only a call that ended while no daemon ran may be unknown although Asterisk saw it end:
     # any other one was misjudged (say, a run taking its own new calls for a crash's).
     cdr = asterisk_view(lab, {str(a["attempt_id"]) for a in attempts})
-    gaps = list(zip(kills, [started_at(log) for log in dialer.runs[1:]], strict=True))
+    # A result is on disk only once the journal is fsync'd, a moment after the call ends;
+    # CDR times are whole seconds: a gap starts 2 s before its kill.
+    restarts = [started_at(log) for log in dialer.runs[1:]]
+    gaps = [(kill - timedelta(seconds=1), up) for kill, up in zip(kills, restarts, strict=True)]
     misjudged = [
         a
         for a in attempts
