@@ -30,7 +30,6 @@ from caller_id_pool import (
     RedisStore,
     StoreUnavailable,
 )
-from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import (
@@ -54,7 +53,7 @@ from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
 from dialerd.probes import LeadCounter, LoopLag
 from dialerd.progress import progress_line
-from dialerd.rotation import CallerIdRotator
+from dialerd.rotation import CallerIdRotator, rebuild_if_lost
 from dialerd.sdnotify import Notifier
 from dialerd.service import ReloadResult, dialing_status, ping_redis
 from dialerd.sharing import Sharing
@@ -108,17 +107,7 @@ async def open_caller_id_store(
         RedisStore.connect(redis_url(config.redis)) if config.redis else InProcessStore()
     )
     try:
-        if await store.needs_rebuild():
-            since = now - timedelta(days=REMEMBER_CUSTOMER_DAYS)
-            shown = await records.presentations(since)
-            report = await store.rebuild(
-                shown, now, states=(await records.latest_states()).values()
-            )
-            log.info(
-                "caller_id_store_rebuilt",
-                presentations=report.presentations,
-                customers=report.customers,
-            )
+        await rebuild_if_lost(store, records, now)
     except StoreUnavailable as exc:  # Redis down or loading: starting again later may work
         raise Unavailable(f"caller-ID store unavailable: {exc}") from exc
     except CallerIdError as exc:  # bad credentials, no permission: fix the configuration
@@ -138,6 +127,7 @@ def ami_settings(server: AmiServer) -> AmiSettings:
         username=server.username,
         secret=server.reveal() or "",
         ping_interval_s=server.ping_interval_s,
+        ping_timeout_s=server.ping_timeout_s,
     )
 
 
@@ -187,10 +177,12 @@ class Daemon:
         self.loop_lag = LoopLag(self.clock.monotonic)
         self.followups: dict[str, FollowupSettings] = {}  # what the webhook sender reads
         self.webhooks: WebhookSender | None = None
+        self._started_at = self.clock.now()
 
     # ---- start and stop --------------------------------------------------------
 
     async def run(self, *, duration_s: float | None = None, progress: bool = False) -> int:
+        self._started_at = self.clock.now()  # attempts older than this are an earlier run's
         campaigns = load_campaigns(self.campaigns_dir, self.config.trunks)
         self.notifier.status("starting: checking the database schema")
         store = PgStore(database_url(self.config.database.url, self.config.database.reveal()))
@@ -496,6 +488,8 @@ class Daemon:
             a
             for a in await self._store().open_attempts(self.config.node)
             if a.attempt_id not in restored  # its result is on its way from the journal
+            # the runners dial already: their own new calls are not an earlier run's
+            and a.created_at < self._started_at
         ]
         if not open_attempts:
             return

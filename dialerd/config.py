@@ -71,6 +71,11 @@ class AmiServer(SecretSource):
     port: Annotated[int, Field(ge=1, le=65535)] = 5038
     username: str
     ping_interval_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    ping_timeout_s: Annotated[float, Field(gt=0, le=60)] = Field(
+        3.0,
+        description="no answer to Ping within this long: the connection is dead (a stalled"
+        " link is noticed within ping_interval_s + ping_timeout_s) and dialing pauses",
+    )
 
 
 class DatabaseSettings(SecretSource):
