@@ -33,6 +33,7 @@ from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
+from dialerd.connected_events import ConnectedWriter
 from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
@@ -54,6 +55,7 @@ from dialerd.storage.caller_ids import PgCallerIdLog
 from dialerd.storage.dispositions import PgDispositions
 from dialerd.storage.lead_counts import PgLeadCounts
 from dialerd.storage.outbox import PgOutbox
+from dialerd.storage.screen_pop_sql import PgConnectedEvents
 from dialerd.webhooks import WebhookSender
 
 log = structlog.get_logger("dialerd")
@@ -164,6 +166,7 @@ class Daemon:
         self.loop_lag = LoopLag(self.clock.monotonic)
         self.followups: dict[str, FollowupSettings] = {}  # what the webhook sender reads
         self.webhooks: WebhookSender | None = None
+        self.connected: ConnectedWriter | None = None
 
     # ---- start and stop --------------------------------------------------------
 
@@ -180,6 +183,7 @@ class Daemon:
         self.store = store
         self._set_followups(campaigns)
         self.webhooks = WebhookSender(PgOutbox(store), lambda: self.followups, self.clock)
+        self.connected = ConnectedWriter(PgConnectedEvents(store))  # screen pop's webhooks
         if self.config.redis is not None:
             self.notifier.status("starting: checking Redis")
             await ping_redis(self.config.redis)
@@ -234,6 +238,7 @@ class Daemon:
             self._register,
             self._unregister,
             self._rotator_for,
+            self.connected.put if self.connected else lambda _: None,
         )
         async with asyncio.TaskGroup() as group:
             self._group = group
@@ -245,6 +250,8 @@ class Daemon:
             self._spawn(self.loop_lag.run(), "loop-lag")
             if self.webhooks is not None:
                 self._spawn(self.webhooks.run(), "webhooks")
+            if self.connected is not None:
+                self._spawn(self.connected.run(), "call-connected-events")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)

@@ -28,6 +28,7 @@ from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.followup_settings import FollowupSettings
 from dialerd.limit_settings import LimitSettings
 from dialerd.logs import hide_secrets
+from dialerd.screen_pop import ScreenPopSettings
 from dialerd.secret_source import SecretSource
 from dialerd.window_settings import CallingWindowSettings
 from dialerd.yamlfile import Source, read_merged, validation_problems
@@ -247,6 +248,7 @@ class Campaign(Strict):
     calling_window: CallingWindowSettings | None = None  # None: no restriction by hour
     limits: LimitSettings = LimitSettings()  # checked at dial time (dialerd.limits)
     followups: FollowupSettings | None = None  # None: no follow-up events (docs/followups.md)
+    screen_pop: ScreenPopSettings = ScreenPopSettings()  # what the agent's leg is told
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:
@@ -256,6 +258,12 @@ class Campaign(Strict):
             )
         if self.caller_ids is not None and self.dial.caller_id is not None:
             raise ValueError("give dial.caller_id or a caller_ids pool, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_has_followups(self) -> Self:
+        if self.screen_pop.webhook and self.followups is None:
+            raise ValueError("screen_pop.webhook needs followups (its URL and secret) set too")
         return self
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, time
 
 
@@ -61,6 +62,7 @@ class DuePhone:
     lease_until: datetime
     # The customer's preferred calling time, local to time_zone (start > end crosses midnight).
     call_window: tuple[time, time] | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)  # the lead's custom fields
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,7 @@ Url = Annotated[
 class KindUrls(_Strict):
     missed_call: Url | None = None
     dropped_call: Url | None = None
+    call_connected: Url | None = None  # screen_pop.webhook's events
 
 
 class FollowupSettings(SecretSource):
