@@ -262,6 +262,8 @@ class Daemon:
             self._start_extras(duration_s, progress)
             await self.stop_requested.wait()
             await self._drain(writer)
+            if self.connected is not None and self.connected.pending:
+                await self.connected.write_pending()  # the screen pops of the last calls
             for task in self._tasks:
                 task.cancel()
         log.info("daemon_stopped", pending_outcomes=writer.pending)
