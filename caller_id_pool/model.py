@@ -202,6 +202,9 @@ class Presentation:
     number: str
     presented_at: datetime
     answered: bool = False
+    # The customer called this number back: it counts only for affinity (never as shown to
+    # them, nor as a use of the number).
+    callback: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """Recompute the shared state from the presentations PostgreSQL keeps on call attempts.
 
 Used when the store is empty (a fresh Redis, or one that lost its data): the customer's
-newest caller IDs, the number each customer last answered, and each number's usage in the
-current UTC day, hour and minute. A pure function; the stores apply its plan.
+newest caller IDs, the number each customer last answered or called back, and each number's
+usage in the current UTC day, hour and minute. A pure function; the stores apply its plan.
 """
 
 from __future__ import annotations
@@ -50,16 +50,20 @@ def plan_rebuild(
         if at < oldest:
             continue
         count += 1
-        _keep_newest(newest[shown.customer_id], (at, shown.number), keep)
-        if shown.answered and at >= answered.get(shown.customer_id, (oldest, ""))[0]:
+        if (shown.answered or shown.callback) and at >= answered.get(
+            shown.customer_id, (oldest, "")
+        )[0]:
             answered[shown.customer_id] = (at, shown.number)
+        if shown.callback:
+            continue
+        _keep_newest(newest[shown.customer_id], (at, shown.number), keep)
         used[shown.number].append(at)
     customers = {
         customer: CustomerHistory(
-            presented=tuple(number for _, number in sorted(heap, reverse=True)),
+            presented=tuple(number for _, number in sorted(newest.get(customer, []), reverse=True)),
             answered_from=answered[customer][1] if customer in answered else None,
         )
-        for customer, heap in newest.items()
+        for customer in newest.keys() | answered.keys()
     }
     return RebuildPlan(customers, _usage(used, now), _latest_states(states), count)
 

@@ -32,13 +32,21 @@ from caller_id_pool import (
 from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
-from dialerd.config import AmiServer, Campaign, MainConfig, RedisSettings, load_campaigns
+from dialerd.config import (
+    AmiServer,
+    Campaign,
+    ChannelSwitchSettings,
+    MainConfig,
+    RedisSettings,
+    load_campaigns,
+)
 from dialerd.connected_events import ConnectedWriter
 from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
 from dialerd.followup_settings import FollowupSettings
 from dialerd.http import Endpoints, HttpServer
+from dialerd.inbound_desk import AmiChannels, InboundDesk
 from dialerd.journal import Item as JournalItem
 from dialerd.journal import Journal
 from dialerd.metrics import DaemonCollector
@@ -49,10 +57,13 @@ from dialerd.progress import progress_line
 from dialerd.rotation import CallerIdRotator
 from dialerd.sdnotify import Notifier
 from dialerd.service import ReloadResult, dialing_status, ping_redis
+from dialerd.sharing import Sharing
 from dialerd.status import StatusKeeper, health, readiness, status_document
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
 from dialerd.storage.caller_ids import PgCallerIdLog
 from dialerd.storage.dispositions import PgDispositions
+from dialerd.storage.dnc import PgDncLists
+from dialerd.storage.inbound import PgInbound
 from dialerd.storage.lead_counts import PgLeadCounts
 from dialerd.storage.outbox import PgOutbox
 from dialerd.storage.screen_pop_sql import PgConnectedEvents
@@ -161,6 +172,8 @@ class Daemon:
         self.journal = Journal(config_dir / config.state_dir)
         self._left_in_journal: list[JournalItem] = []  # results an earlier run did not write
         self._dispositions: DispositionRecorder | None = None
+        self._inbound: InboundDesk | None = None  # calls to pool numbers (docs/callbacks.md)
+        self._dnc_lists: PgDncLists | None = None  # where an opt-out is written
         self.keeper: StatusKeeper | None = None  # what /status and the probes read
         self.lead_counter: LeadCounter | None = None  # for the metrics, like the loop lag
         self.loop_lag = LoopLag(self.clock.monotonic)
@@ -171,7 +184,7 @@ class Daemon:
     # ---- start and stop --------------------------------------------------------
 
     async def run(self, *, duration_s: float | None = None, progress: bool = False) -> int:
-        campaigns = load_campaigns(self.campaigns_dir)
+        campaigns = load_campaigns(self.campaigns_dir, self.config.trunks)
         self.notifier.status("starting: checking the database schema")
         store = PgStore(database_url(self.config.database.url, self.config.database.reveal()))
         try:
@@ -201,9 +214,10 @@ class Daemon:
             raise Unavailable(f"cannot reach Asterisk AMI: {exc}") from exc
         except AmiError as exc:
             raise Fatal(f"cannot log in to Asterisk AMI: {exc}") from exc
-        writer = OutcomeWriter(store, journal=self.journal)
+        writer = OutcomeWriter(store, journal=self.journal, switch_rules=self.switch_rules)
         writer.restore(self._left_in_journal)
         self._ami, self._writer = ami, writer
+        self._open_inbound(ami, store)
         self.keeper = StatusKeeper(self, store, self.config.redis, self.clock, self.loop_lag)
         token = self.config.metrics.token
         collector = DaemonCollector(self, self.clock.monotonic)
@@ -214,11 +228,16 @@ class Daemon:
         finally:
             await http.close()
             await ami.close()
-            await store.close()
-            self.journal.close()
-            if isinstance(self._caller_ids, RedisStore):
-                with contextlib.suppress(CallerIdError):
-                    await self._caller_ids.aclose()
+            await self._close_stores(store)
+
+    async def _close_stores(self, store: PgStore) -> None:
+        if self._dnc_lists is not None:
+            await self._dnc_lists.close()
+        await store.close()
+        self.journal.close()
+        if isinstance(self._caller_ids, RedisStore):
+            with contextlib.suppress(CallerIdError):
+                await self._caller_ids.aclose()
 
     async def _serve(
         self,
@@ -238,6 +257,7 @@ class Daemon:
             self._register,
             self._unregister,
             self._rotator_for,
+            Sharing(self.config.trunks),
             self.connected.put if self.connected else lambda _: None,
         )
         async with asyncio.TaskGroup() as group:
@@ -246,6 +266,8 @@ class Daemon:
             self._spawn(writer.run(), "outcome-writer")
             if self._dispositions is not None:
                 self._spawn(self._dispositions.run(), "dispositions")
+            if self._inbound is not None:
+                self._spawn(self._inbound.run(), "inbound-desk")
             self._spawn(self._keeper().run(), "status-checks")
             self._spawn(self.loop_lag.run(), "loop-lag")
             if self.webhooks is not None:
@@ -270,6 +292,14 @@ class Daemon:
         return 0
 
     # ---- what the metrics collector and the status pages read (in the loop) --------
+
+    def switch_rules(self) -> dict[int, ChannelSwitchSettings]:
+        """Each running campaign's retry.channel_switch, by campaign id, for the writer."""
+        return {
+            runner.campaign_id: rule
+            for runner in self.runners.values()
+            if (rule := runner.campaign.retry.channel_switch) is not None
+        }
 
     def watched_runners(self) -> list[CampaignRunner]:
         return list(self.runners.values())
@@ -424,6 +454,9 @@ class Daemon:
         if self._dispositions is not None and is_disposition(event):
             self._dispositions.offer(event)
             return
+        if self._inbound is not None and self._inbound.wants(event):
+            self._inbound.offer(event)  # an inbound call's AgentConnect matters to no runner
+            return
         if event.name in AGENT_EVENTS:
             queue = event.get("Queue")
             for runner in self.runners.values():
@@ -493,6 +526,29 @@ class Daemon:
         if isinstance(self.store, PgStore):
             self.store.followup_rules = {name: f.rules() for name, f in self.followups.items()}
 
+    def _open_inbound(self, ami: AmiClient, store: PgStore) -> None:
+        settings = self.config.inbound
+        if not settings.enabled:
+            return
+        url = database_url(self.config.database.url, self.config.database.reveal())
+        self._dnc_lists = PgDncLists(url)
+        self._inbound = InboundDesk(
+            PgInbound(store),
+            self._dnc_lists,
+            AmiChannels(ami),
+            affinity=self._caller_ids,
+            world=self._inbound_world,
+            settings=settings,
+            node=self.config.node,
+            now=self.clock.now,
+        )
+
+    def _inbound_world(self) -> tuple[dict[str, Campaign], dict[str, int]]:
+        """The campaigns a callback may belong to, and how many agents each has logged in."""
+        runners = [r for r in self.runners.values() if not r.stopping]
+        campaigns = {r.campaign.name: r.campaign for r in runners}
+        return campaigns, {r.campaign.name: r.board.logged_in_count() for r in runners}
+
     def _open_journal(self) -> None:
         self.journal.open()
         self._left_in_journal = self.journal.read()
@@ -504,7 +560,7 @@ class Daemon:
     def reload(self) -> None:
         self.notifier.reloading(self.clock.monotonic())
         try:
-            campaigns = load_campaigns(self.campaigns_dir)
+            campaigns = load_campaigns(self.campaigns_dir, self.config.trunks)
         except ConfigError as exc:
             self.reload_failures += 1
             self.last_reload = ReloadResult(ok=False, at=self.clock.now().timestamp())

@@ -14,7 +14,7 @@ import contextlib
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import structlog
@@ -49,6 +49,7 @@ from dialerd.retry import plan_next
 from dialerd.rotation import CallerIdRotator
 from dialerd.screen_pop import Connected, connected_event
 from dialerd.screening import DialScreen, ScreenTally
+from dialerd.sharing import Sharing
 from pacing import Decision, PacingInputs, WindowCounts
 
 log = structlog.get_logger("dialerd.campaign")
@@ -82,6 +83,8 @@ class Wiring:
     register: Callable[[str, CampaignRunner], None]
     unregister: Callable[[str], None]
     rotator_for: Callable[[Campaign], CallerIdRotator | None] = lambda _: None
+    # trunk caps and queue agents shared with the daemon's other campaigns
+    sharing: Sharing = field(default_factory=lambda: Sharing({}))
     connected: Callable[[Connected], None] = lambda _: None  # an agent answered (screen pop)
 
 
@@ -114,6 +117,8 @@ class CampaignRunner:
         self.last_error = ""
         self.outlook: LeadOutlook | None = None  # kept fresh by dialerd.status
         self.round_done_at = wiring.clock.monotonic()
+        self._agents_withheld = 0  # ready agents of the queue given to other campaigns
+        wiring.sharing.join(self)
 
     # ---- the dial loop -------------------------------------------------------
 
@@ -138,6 +143,12 @@ class CampaignRunner:
 
     def _stopped(self) -> bool:
         return self.stopping
+
+    @property
+    def wants_agents(self) -> bool:
+        """Whether a share of the queue's ready agents is of use: not when stopping, nor
+        when the last claim found nothing due (the next round asks again)."""
+        return not self.stopping and self.last_stop is not Stop.NOTHING_DUE
 
     def wake(self) -> None:
         self._wake.set()
@@ -178,17 +189,52 @@ class CampaignRunner:
             return
         now = self._w.clock.monotonic()
         await self._refresh_window(now)
-        self.last_inputs = inputs = self.pacer.inputs(self.situation(now), now)
+        self.last_inputs = inputs = self._inputs(now)
         decision = self.pacer.decide(inputs, now)
         self.last_decision = decision
+        granted = self._w.sharing.take(self, decision.dials, now)
         if decision.dials <= 0:
             self.last_stop = Stop.PACING
+            if self._agents_withheld and inputs.ready_agents == 0:
+                self.last_stop, self.last_error = Stop.AGENTS_SHARED, self._shared_text()
             return
+        if granted <= 0:
+            self._trunk_held(decision)
+            return
+        dials_before = self.dials
+        try:
+            await self._claim_and_dial(granted)
+        finally:
+            self._w.sharing.settle(self, granted, self.dials - dials_before)
+
+    def _inputs(self, now: float) -> PacingInputs:
+        """What pacing sees, with this campaign's share of its queue's ready agents."""
+        inputs = self.pacer.inputs(self.situation(now), now)
+        share = self._w.sharing.ready_agents(self, inputs.ready_agents)
+        self._agents_withheld = inputs.ready_agents - share
+        return replace(inputs, ready_agents=share) if share != inputs.ready_agents else inputs
+
+    def _shared_text(self) -> str:
+        return (
+            f"{self._agents_withheld} ready agents of queue {self.campaign.queue} go to"
+            " campaigns of higher priority (or weight) on it"
+        )
+
+    def _trunk_held(self, decision: Decision) -> None:
+        trunk = self.campaign.dial.trunk_name
+        text = (
+            f"trunk {trunk} is at its max_channels or max_cps, or what is free goes to"
+            " campaigns of higher priority or weight on it"
+        )
+        self.last_decision = Decision(0, f"pacing wanted {decision.dials}; {text}")
+        self.last_stop, self.last_error = Stop.TRUNK_AT_CAP, text
+
+    async def _claim_and_dial(self, dials: int) -> None:
         try:
             phones = await self._w.store.claim_due_phones(
                 self.campaign_id,
                 self._w.node,
-                decision.dials,
+                dials,
                 self.campaign.lease_s,
                 self._w.clock.now(),
             )

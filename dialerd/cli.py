@@ -162,7 +162,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
-    campaigns = load_campaigns(args.config.parent / config.campaigns_dir)
+    campaigns = load_campaigns(args.config.parent / config.campaigns_dir, config.trunks)
     overrides = "".join(f" + {path}" for path in main_overrides(args.config))
     print(f"{args.config}{overrides}: ok; campaigns: {', '.join(sorted(campaigns)) or 'none'}")
     return 0
@@ -178,7 +178,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_leads_import(args: argparse.Namespace) -> int:
     config = _load(args)
-    campaigns = load_campaigns(args.config.parent / config.campaigns_dir)
+    campaigns = load_campaigns(args.config.parent / config.campaigns_dir, config.trunks)
     campaign = campaigns.get(args.campaign)
     region = args.region or (campaign.region if campaign else None)
     if region is None:
@@ -196,7 +196,7 @@ def cmd_leads_import(args: argparse.Namespace) -> int:
 
 
 def _campaign(args: argparse.Namespace, config: MainConfig) -> Campaign:
-    campaigns = load_campaigns(args.config.parent / config.campaigns_dir)
+    campaigns = load_campaigns(args.config.parent / config.campaigns_dir, config.trunks)
     if args.campaign not in campaigns:
         raise caller_id_admin.NoPool(f"no campaign {args.campaign!r} in the campaigns directory")
     return campaigns[args.campaign]

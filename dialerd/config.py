@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Literal, Self, TypeVar
 
@@ -26,6 +27,7 @@ from pydantic import (
 
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.followup_settings import FollowupSettings
+from dialerd.inbound_settings import CallbackSettings, InboundSettings
 from dialerd.limit_settings import LimitSettings
 from dialerd.logs import hide_secrets
 from dialerd.screen_pop import ScreenPopSettings
@@ -93,6 +95,13 @@ class MetricsSettings(Strict):
     token: SecretSource | None = None
 
 
+class TrunkSettings(Strict):
+    """Caps of one trunk, shared by every campaign of this daemon that names it."""
+
+    max_channels: Annotated[int, Field(ge=1, le=100_000)]
+    max_cps: Annotated[int, Field(ge=1, le=10_000)]
+
+
 class MainConfig(Strict):
     node: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")] = Field(
         default_factory=lambda: socket.gethostname()[:63]
@@ -107,6 +116,11 @@ class MainConfig(Strict):
         description="where the outcome journal lives; each daemon needs its own",
     )
     shutdown_grace_s: Annotated[float, Field(ge=0, le=3600)] = 60.0
+    trunks: dict[Annotated[str, Field(pattern=NAME_PATTERN)], TrunkSettings] = Field(
+        default_factory=dict,
+        description="channel and calls-per-second caps per trunk, shared by all campaigns",
+    )
+    inbound: InboundSettings = InboundSettings()  # customers calling pool numbers back
 
 
 class DialSettings(Strict):
@@ -115,6 +129,9 @@ class DialSettings(Strict):
     caller_id: E164 | None = None
     caller_name: Annotated[str | None, Field(max_length=40)] = None
     server: str | None = None
+    trunk_name: str | None = Field(
+        None, description="a trunk of the main config's `trunks`, whose caps this campaign shares"
+    )
 
     @model_validator(mode="after")
     def _trunk_has_number(self) -> Self:
@@ -144,6 +161,14 @@ class RetryRule(Strict):
     next_phone: bool = False
 
 
+class ChannelSwitchSettings(Strict):
+    """Stop calling a lead after this many ineffective attempts within the window, and record
+    a channel-switch event (table channel_switch_events) for another channel to follow up."""
+
+    after_ineffective: Annotated[int, Field(ge=1, le=1000)]
+    within_days: Annotated[int, Field(ge=1, le=3660)]
+
+
 class RetrySettings(Strict):
     busy: RetryRule = RetryRule(delay_s=600, max_attempts=5)
     no_answer: RetryRule = RetryRule(delay_s=3600, max_attempts=4, next_phone=True)
@@ -155,6 +180,7 @@ class RetrySettings(Strict):
     unknown: RetryRule = RetryRule(delay_s=3600, max_attempts=3)
     max_attempts_per_phone: Annotated[int, Field(ge=1)] = 6
     max_attempts_per_lead: Annotated[int, Field(ge=1)] = 10
+    channel_switch: ChannelSwitchSettings | None = None  # None: never switch
 
 
 class LineSettings(Strict):
@@ -234,6 +260,10 @@ class PacingConfig(Strict):
 class Campaign(Strict):
     name: Annotated[str, Field(pattern=NAME_PATTERN)]
     enabled: bool = True
+    priority: int = Field(0, description="higher first when campaigns share a trunk or a queue")
+    weight: Annotated[float, Field(gt=0, le=1000)] = Field(
+        1.0, description="share among campaigns of equal priority on a trunk or a queue"
+    )
     mode: Literal["progressive", "predictive"] = "progressive"
     pacing: PacingConfig = PacingConfig()
     queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -248,6 +278,7 @@ class Campaign(Strict):
     calling_window: CallingWindowSettings | None = None  # None: no restriction by hour
     limits: LimitSettings = LimitSettings()  # checked at dial time (dialerd.limits)
     followups: FollowupSettings | None = None  # None: no follow-up events (docs/followups.md)
+    callbacks: CallbackSettings = CallbackSettings()  # its customers calling back
     screen_pop: ScreenPopSettings = ScreenPopSettings()  # what the agent's leg is told
 
     @model_validator(mode="after")
@@ -328,9 +359,13 @@ def _secret_problems(
     return problems
 
 
-def _load_campaign(path: Path, overrides: list[Path]) -> Campaign:
+def _load_campaign(
+    path: Path, overrides: list[Path], trunks: Collection[str] | None = None
+) -> Campaign:
     source = read_merged(path, overrides)
     campaign = _validate(Campaign, source)
+    if trunks is not None and (unknown := _unknown_trunk(source, campaign, trunks)):
+        raise ConfigError([unknown])
     if campaign.followups is not None:
         problems = _secret_problems(source, [(["followups"], campaign.followups)])
         if problems:
@@ -339,9 +374,10 @@ def _load_campaign(path: Path, overrides: list[Path]) -> Campaign:
     return campaign
 
 
-def load_campaigns(directory: Path) -> dict[str, Campaign]:
+def load_campaigns(directory: Path, trunks: Collection[str] | None = None) -> dict[str, Campaign]:
     """Every `*.yaml` campaign in `directory`, each with its `conf.d/<same name>.yaml` laid
-    over it; all problems of all files reported together."""
+    over it; all problems of all files reported together. With `trunks` (the main config's),
+    a `dial.trunk_name` that names none of them is a problem too."""
     campaigns: dict[str, Campaign] = {}
     origin: dict[str, Path] = {}
     problems = _orphan_overrides(directory)
@@ -349,7 +385,7 @@ def load_campaigns(directory: Path) -> dict[str, Campaign]:
         override = directory / "conf.d" / path.name
         overrides = [override] if override.is_file() else []
         try:
-            campaign = _load_campaign(path, overrides)
+            campaign = _load_campaign(path, overrides, trunks)
         except ConfigError as exc:
             problems.extend(exc.problems)
             continue
@@ -368,6 +404,18 @@ def load_campaigns(directory: Path) -> dict[str, Campaign]:
     if problems:
         raise ConfigError(problems)
     return campaigns
+
+
+def _unknown_trunk(
+    source: Source, campaign: Campaign, trunks: Collection[str]
+) -> ConfigProblem | None:
+    name = campaign.dial.trunk_name
+    if name is None or name in trunks:
+        return None
+    file, line, col = source.where(["dial", "trunk_name"])
+    known = ", ".join(sorted(trunks)) or "none"
+    text = f"trunk {name!r} is not in the main config's trunks (known: {known})"
+    return ConfigProblem(file, line, col, "dial.trunk_name", text)
 
 
 def _orphan_overrides(directory: Path) -> list[ConfigProblem]:

@@ -61,7 +61,7 @@ def _url_and_region(args: argparse.Namespace) -> tuple[str, str | None]:
     region: str | None = args.region
     if region is None and getattr(args, "campaign", None):
         try:
-            known = load_campaigns(args.config.parent / config.campaigns_dir)
+            known = load_campaigns(args.config.parent / config.campaigns_dir, config.trunks)
         except ConfigError:  # a broken campaign file must never hold up a do-not-call request
             known = {}
         region = known[args.campaign].region if args.campaign in known else None

@@ -43,6 +43,7 @@ class PhoneState(enum.StrEnum):
     DONE = "done"  # reached: no more attempts needed
     EXHAUSTED = "exhausted"  # retry rules allow no more attempts
     BLOCKED = "blocked"  # a do-not-call entry stopped it: never dialled again in this campaign
+    SWITCHED = "switched"  # too many ineffective attempts: the lead goes to another channel
 
 
 @dataclass(frozen=True, slots=True)

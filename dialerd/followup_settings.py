@@ -17,9 +17,9 @@ from dialerd.secret_source import SecretSource
 
 URL_PATTERN = r"^https?://[^\s/@]+(/\S*)?$"
 # The kinds an outcome can produce today; the others are written by later features.
-OutcomeKind = Literal["missed_call", "dropped_call"]
+OutcomeKind = Literal["missed_call", "dropped_call", "channel_switch"]
 MissedOutcome = Literal["no_answer", "busy", "congestion", "machine", "failed"]
-_ALL_OUTCOME_KINDS: tuple[OutcomeKind, ...] = ("missed_call", "dropped_call")
+_ALL_OUTCOME_KINDS: tuple[OutcomeKind, ...] = ("missed_call", "dropped_call", "channel_switch")
 _DEFAULT_MISSED: tuple[MissedOutcome, ...] = ("no_answer", "busy")
 
 
@@ -61,6 +61,7 @@ Url = Annotated[
 class KindUrls(_Strict):
     missed_call: Url | None = None
     dropped_call: Url | None = None
+    channel_switch: Url | None = None
     call_connected: Url | None = None  # screen_pop.webhook's events
 
 

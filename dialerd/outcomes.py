@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 import structlog
 
 from dialerd.callstats import WRITE_BUCKETS_S, Histogram
+from dialerd.channel_switch import SwitchRules
 from dialerd.domain import AttemptResult, NextDial
 from dialerd.errors import DialerdError
 from dialerd.journal import Journal, JournalError
@@ -40,8 +41,11 @@ class OutcomeWriter:
         max_backoff_s: float = 5.0,
         journal: Journal | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        switch_rules: Callable[[], SwitchRules] = dict,
     ) -> None:
         self._store = store
+        # read at each write: the campaigns running now (a reload may change them)
+        self._switch_rules = switch_rules
         self._journal = journal
         self._fresh: deque[Item] = deque()  # put, not yet in the journal
         # why the last append failed; while set, some results never reached the journal
@@ -100,7 +104,7 @@ class OutcomeWriter:
             batch = [self._items[i] for i in range(min(self._batch_size, len(self._items)))]
             started = self._monotonic()
             try:
-                await self._store.record_results(batch)
+                await self._store.record_results(batch, self._switch_rules())
             except DialerdError as exc:
                 self.failures += 1
                 self.failing = True

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from caller_id_pool import HourOutcomes, Presentation, StateChange
+from dialerd.channel_switch import SwitchRules
 from dialerd.domain import (
     AttemptResult,
     DncMatch,
@@ -41,8 +42,12 @@ class Store(Protocol):
     ) -> list[AttemptHistory]: ...
 
     async def record_results(
-        self, items: Sequence[tuple[AttemptResult, Sequence[NextDial]]]
-    ) -> None: ...
+        self,
+        items: Sequence[tuple[AttemptResult, Sequence[NextDial]]],
+        switch_rules: SwitchRules | None = None,
+    ) -> None:
+        """`switch_rules`: each campaign's retry.channel_switch, by campaign id."""
+        ...
 
     async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int: ...
 

@@ -43,6 +43,8 @@ class Code(enum.StrEnum):
     OUTSIDE_CALLING_WINDOW = "outside_calling_window"
     NOTHING_DUE_NOW = "nothing_due_now"  # phones are scheduled, none due yet
     LIST_EXHAUSTED = "list_exhausted"  # nothing due now nor scheduled later
+    TRUNK_AT_CAP = "trunk_at_cap"  # the trunk's shared caps (or its share of them) allow none
+    AGENTS_SHARED = "agents_shared"  # the queue's ready agents go to other campaigns on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,8 @@ class Stop(enum.Enum):
     NOTHING_DUE = "nothing_due"  # the claim came back empty
     SCREENED = "screened"  # phones were claimed, none was dialled
     DIALLED = "dialled"
+    TRUNK_AT_CAP = "trunk_at_cap"  # pacing wanted dials, the shared trunk allowed none
+    AGENTS_SHARED = "agents_shared"  # no dial: the queue's ready agents went to others
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +120,11 @@ SIMPLE_STOPS = {
 }
 
 
-FAILED_STOPS = {  # stops whose text ends with the error seen
+FAILED_STOPS = {  # stops whose text ends with the error (or the hold) seen
     Stop.DATABASE: (Code.DATABASE_UNAVAILABLE, "cannot claim due phones"),
     Stop.OUTCOMES_HELD: (Code.OUTCOMES_HELD, "no new calls until results are safe"),
+    Stop.TRUNK_AT_CAP: (Code.TRUNK_AT_CAP, "no dial allowed by the shared trunk"),
+    Stop.AGENTS_SHARED: (Code.AGENTS_SHARED, "no ready agent left for this campaign"),
 }
 
 

@@ -1,7 +1,8 @@
 """What PostgreSQL keeps for the caller-ID pool: presentations, per-hour outcomes, states.
 
 * presentations: the caller ID stored on each call attempt, read back to rebuild Redis (or
-  the in-process store at start) so a restart never forgets what a customer saw last;
+  the in-process store at start) so a restart never forgets what a customer saw last, and
+  the pool numbers customers called back (inbound_calls), which affinity prefers;
 * hour outcomes: attempts, answers and short calls per pool number and UTC hour, for the
   health check;
 * state changes: the audit log of active / quarantined / retired, whose newest row per
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from caller_id_pool import HourOutcomes, NumberState, Presentation, StateChange
 from dialerd.storage.store import PgStore
-from dialerd.storage.tables import call_attempts, caller_id_state_changes
+from dialerd.storage.tables import call_attempts, caller_id_state_changes, inbound_calls
 
 __all__ = ["PgCallerIdLog"]
 
@@ -50,16 +51,25 @@ class PgCallerIdLog:
         self._store = store
 
     async def presentations(self, since: datetime) -> list[Presentation]:
-        c = call_attempts.c
-        statement = sa.select(
+        """The caller IDs shown on attempts, and the pool numbers customers called back."""
+        c, i = call_attempts.c, inbound_calls.c
+        shown = sa.select(
             c.lead_id, c.caller_id, c.created_at, c.answered_at.is_not(None).label("answered")
         ).where(c.caller_id.is_not(None), c.created_at >= since)
+        called_back = sa.select(i.lead_id, i.called, i.started_at).where(
+            i.lead_id.is_not(None), i.started_at >= since
+        )
         async with self._store.transaction("reading caller-ID presentations") as connection:
-            rows = await connection.execute(statement)
-            return [
+            rows = await connection.execute(shown)
+            found = [
                 Presentation(str(r.lead_id), r.caller_id, r.created_at, bool(r.answered))
                 for r in rows
             ]
+            rows = await connection.execute(called_back)
+            found += [
+                Presentation(str(r.lead_id), r.called, r.started_at, callback=True) for r in rows
+            ]
+            return found
 
     async def hour_outcomes(
         self, numbers: Sequence[str], since: datetime, short_s: float

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dialerd.channel_switch import Switch
 from dialerd.domain import AttemptResult, NextDial
 from dialerd.followups import (
     FollowupKind,
@@ -39,6 +40,7 @@ __all__ = [
     "claim_due",
     "enqueue",
     "enqueue_outcome_events",
+    "enqueue_switch_events",
     "mark_failed",
     "mark_sent",
 ]
@@ -184,6 +186,48 @@ async def enqueue_outcome_events(
             events.append(row)
     if events:
         await connection.execute(INSERT_EVENT, events)  # one round trip for the batch
+
+
+async def enqueue_switch_events(
+    connection: AsyncConnection,
+    found: Sequence[Switch],
+    results: Sequence[AttemptResult],
+    rules: Mapping[str, FollowupRules],
+) -> None:
+    """A ``channel_switch`` event for each lead that switched now, if its campaign wants them:
+    the cue for the SMS / Viber / e-mail gateway to take over from the phone."""
+    if not found or not rules:
+        return
+    params = {"attempt_ids": [s.attempt_id for s in found], "campaigns": list(rules)}
+    rows = await connection.execute(ATTEMPT_CONTEXT, params)
+    context = {row["attempt_id"]: dict(row) for row in rows.mappings()}
+    by_attempt = {r.attempt_id: r for r in results}
+    kind = FollowupKind.CHANNEL_SWITCH
+    events = []
+    for switch in found:
+        attempt = context.get(switch.attempt_id)
+        if attempt is None or kind not in rules[attempt["campaign"]].kinds:
+            continue
+        result = by_attempt[switch.attempt_id]
+        key = event_key(kind, switch.attempt_id)
+        payload = attempt_payload(kind, key, attempt, result, last=True)
+        payload["channel_switch"] = {
+            "ineffective_attempts": switch.ineffective,
+            "within_days": switch.within_days,
+        }
+        events.append(
+            _event_row(
+                key,
+                kind,
+                campaign_id=switch.campaign_id,
+                lead_id=switch.lead_id,
+                payload=payload,
+                now=result.ended_at,
+                attempt_id=switch.attempt_id,
+            )
+        )
+    if events:
+        await connection.execute(INSERT_EVENT, events)
 
 
 async def promo_code_of(

@@ -27,9 +27,11 @@ __all__ = [
     "call_attempts",
     "caller_id_state_changes",
     "campaigns",
+    "channel_switch_events",
     "dispositions",
     "do_not_call",
     "followup_events",
+    "inbound_calls",
     "lead_phones",
     "leads",
     "metadata",
@@ -303,6 +305,35 @@ dispositions = sa.Table(
     sa.Index("ix_dispositions_attempt_id_id", "attempt_id", "id"),
 )
 
+# A lead a campaign stopped calling after too many ineffective attempts (retry.channel_switch):
+# the outbox another channel (SMS, e-mail) delivers from. One row per campaign and lead.
+channel_switch_events = sa.Table(
+    "channel_switch_events",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("campaign_id", sa.BigInteger, nullable=False),
+    sa.Column("lead_id", sa.BigInteger, nullable=False),
+    sa.Column("attempt_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("ineffective_attempts", sa.Integer, nullable=False),
+    sa.Column("within_days", sa.Integer, nullable=False),
+    _created_at(),
+    sa.PrimaryKeyConstraint("id", name="pk_channel_switch_events"),
+    sa.ForeignKeyConstraint(
+        ["campaign_id"], ["campaigns.id"], name="fk_channel_switch_events_campaign_id"
+    ),
+    sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name="fk_channel_switch_events_lead_id"),
+    sa.ForeignKeyConstraint(
+        ["attempt_id"], ["call_attempts.attempt_id"], name="fk_channel_switch_events_attempt_id"
+    ),
+    sa.UniqueConstraint(
+        "campaign_id", "lead_id", name="uq_channel_switch_events_campaign_id_lead_id"
+    ),
+    sa.CheckConstraint(
+        "ineffective_attempts >= 1", name="ck_channel_switch_events_ineffective_attempts"
+    ),
+    sa.CheckConstraint("within_days >= 1", name="ck_channel_switch_events_within_days"),
+)
+
 # The outbox of follow-up events (docs/followups.md): written in the transaction that records
 # the outcome calling for them, sent by dialerd.webhooks. A kind is text checked against the
 # list, so a new kind (a channel switch, a callback) is one more value, not a new table.
@@ -358,4 +389,52 @@ promo_codes = sa.Table(
     sa.ForeignKeyConstraint(
         ["lead_id"], ["leads.id"], name="fk_promo_codes_lead_id", ondelete="CASCADE"
     ),
+)
+
+# A customer's call to a caller-ID pool number (docs/callbacks.md): who called (lead_id null:
+# nobody we know), the pool number they called back, the campaign and attempt that had called
+# them, where the call went and how it ended. ended_at null: its end was not seen (yet).
+inbound_calls = sa.Table(
+    "inbound_calls",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("uniqueid", sa.Text, nullable=False),
+    sa.Column("called", sa.Text, nullable=False),
+    sa.Column("caller", sa.Text, nullable=True),
+    sa.Column("caller_raw", sa.Text, nullable=False),
+    sa.Column("lead_id", sa.BigInteger, nullable=True),
+    sa.Column("campaign_id", sa.BigInteger, nullable=True),
+    sa.Column("attempt_id", UUID(as_uuid=True), nullable=True),
+    sa.Column("route", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("queue", sa.Text, nullable=True),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("agent", sa.Text, nullable=True),
+    sa.Column("node", sa.Text, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    _timestamp("ended_at"),
+    sa.PrimaryKeyConstraint("id", name="pk_inbound_calls"),
+    sa.ForeignKeyConstraint(
+        ["lead_id"], ["leads.id"], name="fk_inbound_calls_lead_id", ondelete="SET NULL"
+    ),
+    sa.ForeignKeyConstraint(
+        ["campaign_id"], ["campaigns.id"], name="fk_inbound_calls_campaign_id", ondelete="SET NULL"
+    ),
+    sa.ForeignKeyConstraint(
+        ["attempt_id"],
+        ["call_attempts.attempt_id"],
+        name="fk_inbound_calls_attempt_id",
+        ondelete="SET NULL",
+    ),
+    sa.CheckConstraint("route IN ('queue', 'message')", name="ck_inbound_calls_route"),
+    sa.CheckConstraint(
+        "outcome IN ('queued', 'answered', 'message', 'opted_out', 'callback_requested')",
+        name="ck_inbound_calls_outcome",
+    ),
+    sa.CheckConstraint(
+        f"caller IS NULL OR caller ~ '{E164_PATTERN}'", name="ck_inbound_calls_caller_e164"
+    ),
+    sa.Index("ix_inbound_calls_started_at", "started_at"),
+    sa.Index("ix_inbound_calls_lead_id", "lead_id"),
+    sa.Index("ix_inbound_calls_caller", "caller"),
 )

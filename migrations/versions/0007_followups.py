@@ -16,9 +16,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 revision = "0007"
-# MERGE NOTE: must be "0006" once branch `compliance` (which writes 0006) is merged; "0005"
-# only while this branch is tested without it.
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """The follow-up outbox takes a new kind: ``call_connected`` (screen pop, docs/agents.md).
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02
 
 Hand-written: ``dialerd/storage/tables.py`` must describe the same schema (a test compares them).
@@ -14,9 +14,9 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010"
-# MERGE NOTE: given as "0007" for this branch; once 0008 and 0009 (branches inbound, callbacks)
-# are merged, the lead points this at the newest of them.
-down_revision = "0007"
+# MERGE NOTE: written as "0007" (as asked); "0008" since main (with inbound's 0008) was merged
+# into this branch. Once callbacks' 0009 is merged, this must follow it ("0009").
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -250,13 +250,13 @@ async def test_0005_downgrades_to_0004_and_back(lab: Lab) -> None:
         " AND (table_name LIKE 'report_%' OR table_name LIKE '%dispositions')"
     )
     async with throwaway_database(lab.database_url) as url:
-        assert await migrate(url) == "0005"
+        assert await migrate(url, "0005") == "0005"
         expected = {*REPORT_FUNCTIONS, "report_attempts", "dispositions", "latest_dispositions"}
         assert {r[0] for r in await query(url, names)} == expected
         assert await downgrade(url, "0004") == "0004"
         assert await query(url, names) == []
         assert await query(url, "SELECT proname FROM pg_proc WHERE proname LIKE 'report_%'") == []
-        assert await migrate(url) == "0005"
+        assert await migrate(url, "0005") == "0005"
 
 
 LEAD_IDS = "SELECT external_id, id FROM leads"

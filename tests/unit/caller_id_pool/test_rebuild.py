@@ -37,3 +37,17 @@ def test_presentations_older_than_the_memory_are_dropped() -> None:
     shown = [Presentation("7", KYIVSTAR, NOW - timedelta(days=91))]
     plan = plan_rebuild(shown, NOW, keep=10)
     assert (plan.presentations, dict(plan.customers)) == (0, {})
+
+
+def test_a_callback_counts_for_affinity_only() -> None:
+    shown = [
+        Presentation("7", KYIVSTAR, NOW - timedelta(days=2), answered=True),
+        Presentation("7", LIFECELL, NOW - timedelta(minutes=5), callback=True),
+        Presentation("8", VODAFONE_UA, NOW - timedelta(minutes=1), callback=True),
+    ]
+    plan = plan_rebuild(shown, NOW, keep=3)
+    assert plan.customers == {
+        "7": CustomerHistory((KYIVSTAR,), LIFECELL),  # called back to LIFECELL: now preferred
+        "8": CustomerHistory((), VODAFONE_UA),
+    }
+    assert plan.usage == {}  # a callback uses no number

@@ -139,7 +139,8 @@ followups:
         f"{path}:6:3: followups.url: 'gateway.example/hooks' is not a webhook URL: write http://"
         " or https://, the host and the path, e.g. https://gateway.example/dialerd"
         " (no user:password@: the secret signs)",
-        f"{path}:8:24: followups.kinds.1: Input should be 'missed_call' or 'dropped_call'",
+        f"{path}:8:24: followups.kinds.1:"
+        " Input should be 'missed_call', 'dropped_call' or 'channel_switch'",
         f"{path}:9:14: followups.delivery.max_tries: Input should be greater than or equal to 1",
     ]
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from dialerd.config import ChannelSwitchSettings
 from dialerd.domain import AttemptResult, NextDial, Outcome
 from dialerd.outcomes import OutcomeWriter
 from dialerd.probes import LeadCounter, LeadCounts, LoopLag
@@ -84,10 +85,14 @@ class FlakyStore:
         self._failures = failures
         self._write_s = write_s
         self.batches: list[int] = []
+        self.rules_seen: list[object] = []
 
     async def record_results(
-        self, items: Sequence[tuple[AttemptResult, Sequence[NextDial]]]
+        self,
+        items: Sequence[tuple[AttemptResult, Sequence[NextDial]]],
+        switch_rules: object = None,
     ) -> None:
+        self.rules_seen.append(switch_rules)
         if self._failures:
             self._failures -= 1
             raise StorageUnavailable("writing outcomes: connection refused")
@@ -113,6 +118,24 @@ async def test_the_writer_counts_failures_and_times_each_batch_written() -> None
     assert writer.write_latency.count == 2
     assert writer.write_latency.total == pytest.approx(0.06)
     assert writer.pending == 0
+
+
+async def test_the_writer_hands_the_channel_switch_rules_of_the_moment_to_each_write() -> None:
+    rules: dict[int, ChannelSwitchSettings] = {}
+    store = FlakyStore([0.0], failures=0, write_s=0.0)
+    writer = OutcomeWriter(
+        store,  # type: ignore[arg-type]  # only record_results is used
+        interval_s=0.01,
+        switch_rules=lambda: dict(rules),
+    )
+    task = asyncio.create_task(writer.run())
+    writer.put(result(0), [])
+    assert await writer.drain(timeout_s=10)
+    rules[7] = ChannelSwitchSettings(after_ineffective=3, within_days=60)  # a reload
+    writer.put(result(1), [])
+    assert await writer.drain(timeout_s=10)
+    task.cancel()
+    assert store.rules_seen == [{}, {7: rules[7]}]
 
 
 def result(n: int) -> AttemptResult:

@@ -48,6 +48,8 @@ def test_a_round_that_dialled_has_no_reasons() -> None:
         (Stop.STARTING, Code.STARTING),
         (Stop.AMI_DOWN, Code.AMI_DOWN),
         (Stop.DATABASE, Code.DATABASE_UNAVAILABLE),
+        (Stop.TRUNK_AT_CAP, Code.TRUNK_AT_CAP),
+        (Stop.AGENTS_SHARED, Code.AGENTS_SHARED),
     ],
 )
 def test_rounds_stopped_before_pacing(stop: Stop, code: Code) -> None:

@@ -99,7 +99,7 @@ def example_campaign() -> Any:
 
 def test_the_schema_rejects_unknown_keys_at_any_depth() -> None:
     campaign = example_campaign()
-    campaign["priority"] = 5
+    campaign["priorty"] = 5  # a misspelt key
     campaign["lines"]["max_line"] = 5
     campaign["calling_window"]["hours"]["monday"] = "09:00-17:00"
     assert [path for path, _ in errors("campaign.schema.json", campaign)] == [
