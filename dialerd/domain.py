@@ -64,6 +64,7 @@ class DuePhone:
     # The customer's preferred calling time, local to time_zone (start > end crosses midnight).
     call_window: tuple[time, time] | None = None
     fields: Mapping[str, str] = field(default_factory=dict)  # the lead's custom fields
+    external_id: str | None = None  # the lead's id in the customer's CRM
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,8 +62,8 @@ def caller_id(number: str | None, name: str | None) -> str | None:
 
 
 def screen_pop_variables(campaign: Campaign, attempt_id: uuid.UUID, phone: DuePhone) -> list[str]:
-    lead = Lead(phone.lead_id, phone.lead_name, phone.fields)
-    pairs = channel_variables(campaign.screen_pop, campaign.name, attempt_id, lead)
+    lead = Lead(phone.lead_id, phone.lead_name, phone.external_id, phone.fields)
+    pairs = channel_variables(campaign.screen_pop, campaign.name, lead)
     return [channel_variable(name, value) for name, value in pairs]
 
 
@@ -86,7 +86,7 @@ def originate_headers(
         "ChannelId": str(attempt_id),
         "OtherChannelId": f"{attempt_id}-2",
         "Variable": [
-            channel_variable("DIALERD_ATTEMPT", str(attempt_id)),
+            channel_variable("__DIALERD_ATTEMPT", str(attempt_id)),  # the agent's leg too
             channel_variable("DIALERD_QUEUE", campaign.queue),
             channel_variable("DIALERD_GRACE_S", f"{campaign.safe_harbour.grace_s:g}"),
             channel_variable("DIALERD_ABANDON_SOUND", campaign.safe_harbour.abandon_sound),

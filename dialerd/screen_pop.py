@@ -1,6 +1,6 @@
 """Screen pop: who the agent is about to talk to, told to Asterisk and to the CRM. Pure.
 
-Every Originate carries the lead's id and name, the attempt id and the campaign, plus the
+Every Originate carries the lead's id, name and CRM id, the attempt id and the campaign, plus the
 lead fields the campaign's ``screen_pop.fields`` names, as inheritable channel variables
 (``__`` prefix): Asterisk copies them to every channel the call creates, the agent's leg in
 Queue() included, where a softphone integration reads them through AMI or AGI. The dialplan
@@ -100,17 +100,20 @@ class Lead:
 
     lead_id: int
     name: str
+    external_id: str | None
     fields: Mapping[str, str]
 
 
 def channel_variables(
-    settings: ScreenPopSettings, campaign: str, attempt_id: uuid.UUID, lead: Lead
+    settings: ScreenPopSettings, campaign: str, lead: Lead
 ) -> list[tuple[str, str]]:
-    """(name, encoded value) pairs for the Originate; a chosen field the lead lacks is empty."""
+    """(name, encoded value) pairs for the Originate; a chosen field the lead lacks is empty.
+    The names are those an inbound call's agent gets (dialerd.inbound); the attempt id is
+    ``__DIALERD_ATTEMPT``, which the Originate sets anyway."""
     pairs = [
         (f"{PREFIX}LEAD_ID", str(lead.lead_id)),
         (f"{PREFIX}LEAD_NAME", encoded(lead.name)),
-        (f"{PREFIX}ATTEMPT_ID", str(attempt_id)),
+        (f"{PREFIX}EXTERNAL_ID", encoded(lead.external_id or "")),
         (f"{PREFIX}CAMPAIGN", campaign),
     ]
     for name in settings.fields:

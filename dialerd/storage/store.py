@@ -362,6 +362,7 @@ def _due_phone(row: sa.RowMapping) -> DuePhone:
         lease_until=row["lease_until"],
         call_window=(start, end) if start is not None and end is not None else None,
         fields=row["fields"] or {},
+        external_id=row["external_id"],
     )
 
 

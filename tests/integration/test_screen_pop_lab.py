@@ -91,7 +91,8 @@ async def test_the_agents_channel_and_the_crm_learn_who_the_customer_is(
                     for name in (
                         "DIALERD_LEAD_ID",
                         "DIALERD_LEAD_NAME",
-                        "DIALERD_ATTEMPT_ID",
+                        "DIALERD_ATTEMPT",
+                        "DIALERD_EXTERNAL_ID",
                         "DIALERD_CAMPAIGN",
                         "DIALERD_FIELD_account",
                         "DIALERD_FIELD_notes",
@@ -102,7 +103,7 @@ async def test_the_agents_channel_and_the_crm_learn_who_the_customer_is(
             finally:
                 assert dialer.stop() == 0
     attempt = connects[0].get("Uniqueid")
-    assert seen["DIALERD_ATTEMPT_ID"] == attempt
+    assert (seen["DIALERD_ATTEMPT"], seen["DIALERD_EXTERNAL_ID"]) == (attempt, "S1")
     assert seen["DIALERD_CAMPAIGN"] == "labtest"
     assert seen["DIALERD_LEAD_ID"].isdigit()
     assert "," not in seen["DIALERD_LEAD_NAME"] + seen["DIALERD_FIELD_notes"]

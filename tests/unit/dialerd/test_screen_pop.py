@@ -67,11 +67,11 @@ def test_a_long_value_is_cut_whole_characters_at_the_limit() -> None:
 
 def test_the_variables_name_the_lead_the_attempt_and_the_chosen_fields() -> None:
     settings = ScreenPopSettings(fields=["account", "plan"])
-    lead = Lead(42, "Smith, John", {"account": "A-1", "other": "not sent"})
-    assert channel_variables(settings, "spring", ATTEMPT, lead) == [
+    lead = Lead(42, "Smith, John", "CRM/9", {"account": "A-1", "other": "not sent"})
+    assert channel_variables(settings, "spring", lead) == [
         ("__DIALERD_LEAD_ID", "42"),
         ("__DIALERD_LEAD_NAME", "Smith%2C John"),
-        ("__DIALERD_ATTEMPT_ID", str(ATTEMPT)),
+        ("__DIALERD_EXTERNAL_ID", "CRM%2F9"),
         ("__DIALERD_CAMPAIGN", "spring"),
         ("__DIALERD_FIELD_account", "A-1"),
         ("__DIALERD_FIELD_plan", ""),
