@@ -11,7 +11,7 @@ also written to the follow-up outbox as a ``call_connected`` event (docs/agents.
 A value is percent-encoded before it becomes a channel variable: Asterisk splits an
 Originate's ``Variable`` header at commas, and its dialplan gives meaning to ``$ { } ( ) ,
 | ^ " '`` and more. Every ASCII character other than letters, digits, space and ``- . _ ~``
-becomes ``%XX`` (UTF-8), as do control characters; other characters (Cyrillic, accents)
+becomes ``%XX`` (UTF-8), as do control and separator characters; others (Cyrillic, accents)
 stay as they are. ``URIDECODE()`` in the dialplan and any URL decoder (Python's
 ``urllib.parse.unquote``, JavaScript's ``decodeURIComponent``) give the value back. A
 value longer than :data:`MAX_VALUE_BYTES` once encoded is cut there (AMI reads a line of
