@@ -5,7 +5,7 @@ names the attempt; the Local channel's second half gets `<id>-2`. The dialplan s
 (config/asterisk/dialerd.conf) reads the DIALERD_* variables.
 
 Of a lead, Asterisk gets its E.164 number in the dial string and the screen pop's channel
-variables (dialerd.screen_pop: id, name, the campaign's chosen fields), each value
+variables (dialerd.screen_pop: id, name, CRM id, the campaign's chosen fields), each value
 percent-encoded there, so a name with a comma is carried, not refused. Every value is
 checked before it is sent, and a value that could change the action is refused, never
 cleaned up: CR, LF or NUL anywhere (a second header, or a second action), and in a
@@ -61,7 +61,7 @@ def caller_id(number: str | None, name: str | None) -> str | None:
     return f'"{clean}" <{number}>'
 
 
-def screen_pop_variables(campaign: Campaign, attempt_id: uuid.UUID, phone: DuePhone) -> list[str]:
+def screen_pop_variables(campaign: Campaign, phone: DuePhone) -> list[str]:
     lead = Lead(phone.lead_id, phone.lead_name, phone.external_id, phone.fields)
     pairs = channel_variables(campaign.screen_pop, campaign.name, lead)
     return [channel_variable(name, value) for name, value in pairs]
@@ -90,7 +90,7 @@ def originate_headers(
             channel_variable("DIALERD_QUEUE", campaign.queue),
             channel_variable("DIALERD_GRACE_S", f"{campaign.safe_harbour.grace_s:g}"),
             channel_variable("DIALERD_ABANDON_SOUND", campaign.safe_harbour.abandon_sound),
-            *screen_pop_variables(campaign, attempt_id, phone),
+            *screen_pop_variables(campaign, phone),
         ],
     }
     shown = caller_id(presented, dial.caller_name)
