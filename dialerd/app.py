@@ -40,6 +40,7 @@ from dialerd.config import (
     RedisSettings,
     load_campaigns,
 )
+from dialerd.connected_events import ConnectedWriter
 from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
@@ -65,6 +66,7 @@ from dialerd.storage.dnc import PgDncLists
 from dialerd.storage.inbound import PgInbound
 from dialerd.storage.lead_counts import PgLeadCounts
 from dialerd.storage.outbox import PgOutbox
+from dialerd.storage.screen_pop_sql import PgConnectedEvents
 from dialerd.webhooks import WebhookSender
 
 log = structlog.get_logger("dialerd")
@@ -178,6 +180,7 @@ class Daemon:
         self.followups: dict[str, FollowupSettings] = {}  # what the webhook sender reads
         self.webhooks: WebhookSender | None = None
         self._started_at = self.clock.now()
+        self.connected: ConnectedWriter | None = None
 
     # ---- start and stop --------------------------------------------------------
 
@@ -195,6 +198,7 @@ class Daemon:
         self.store = store
         self._set_followups(campaigns)
         self.webhooks = WebhookSender(PgOutbox(store), lambda: self.followups, self.clock)
+        self.connected = ConnectedWriter(PgConnectedEvents(store))  # screen pop's webhooks
         if self.config.redis is not None:
             self.notifier.status("starting: checking Redis")
             await ping_redis(self.config.redis)
@@ -256,6 +260,7 @@ class Daemon:
             self._unregister,
             self._rotator_for,
             Sharing(self.config.trunks),
+            self.connected.put if self.connected else lambda _: None,
         )
         async with asyncio.TaskGroup() as group:
             self._group = group
@@ -269,6 +274,8 @@ class Daemon:
             self._spawn(self.loop_lag.run(), "loop-lag")
             if self.webhooks is not None:
                 self._spawn(self.webhooks.run(), "webhooks")
+            if self.connected is not None:
+                self._spawn(self.connected.run(), "call-connected-events")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)
@@ -279,6 +286,8 @@ class Daemon:
             self._start_extras(duration_s, progress)
             await self.stop_requested.wait()
             await self._drain(writer)
+            if self.connected is not None and self.connected.pending:
+                await self.connected.write_pending()  # the screen pops of the last calls
             for task in self._tasks:
                 task.cancel()
         log.info("daemon_stopped", pending_outcomes=writer.pending)
