@@ -76,6 +76,7 @@ async def all_done(url: str) -> bool | str:
     return True if rows[0]["n"] == 0 else f"{rows[0]['n']} phones to go"
 
 
+@pytest.mark.alone  # every other lab test shares this Redis
 async def test_redis_down_mid_campaign_keeps_caller_id_rules_and_caps(
     lab: Lab, database: str, tmp_path: Path
 ) -> None:
