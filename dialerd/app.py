@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -29,7 +30,6 @@ from caller_id_pool import (
     RedisStore,
     StoreUnavailable,
 )
-from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.api import Api
 from dialerd.callbacks import CallbackKeeper
@@ -42,6 +42,7 @@ from dialerd.config import (
     RedisSettings,
     load_campaigns,
 )
+from dialerd.connected_events import ConnectedWriter
 from dialerd.dispositions import DispositionRecorder, is_disposition
 from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import ConfigError, Fatal, Unavailable
@@ -55,7 +56,7 @@ from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
 from dialerd.probes import LeadCounter, LoopLag
 from dialerd.progress import progress_line
-from dialerd.rotation import CallerIdRotator
+from dialerd.rotation import CallerIdRotator, rebuild_if_lost
 from dialerd.sdnotify import Notifier
 from dialerd.service import ReloadResult, dialing_status, ping_redis
 from dialerd.sharing import Sharing
@@ -68,6 +69,7 @@ from dialerd.storage.dnc import PgDncLists
 from dialerd.storage.inbound import PgInbound
 from dialerd.storage.lead_counts import PgLeadCounts
 from dialerd.storage.outbox import PgOutbox
+from dialerd.storage.screen_pop_sql import PgConnectedEvents
 from dialerd.webhooks import WebhookSender
 
 log = structlog.get_logger("dialerd")
@@ -110,17 +112,7 @@ async def open_caller_id_store(
         RedisStore.connect(redis_url(config.redis)) if config.redis else InProcessStore()
     )
     try:
-        if await store.needs_rebuild():
-            since = now - timedelta(days=REMEMBER_CUSTOMER_DAYS)
-            shown = await records.presentations(since)
-            report = await store.rebuild(
-                shown, now, states=(await records.latest_states()).values()
-            )
-            log.info(
-                "caller_id_store_rebuilt",
-                presentations=report.presentations,
-                customers=report.customers,
-            )
+        await rebuild_if_lost(store, records, now)
     except StoreUnavailable as exc:  # Redis down or loading: starting again later may work
         raise Unavailable(f"caller-ID store unavailable: {exc}") from exc
     except CallerIdError as exc:  # bad credentials, no permission: fix the configuration
@@ -140,7 +132,17 @@ def ami_settings(server: AmiServer) -> AmiSettings:
         username=server.username,
         secret=server.reveal() or "",
         ping_interval_s=server.ping_interval_s,
+        ping_timeout_s=server.ping_timeout_s,
     )
+
+
+def log_tasks() -> None:
+    """One log line per task of the loop with where it waits (SIGUSR2): for a daemon that
+    does not stop or does not dial, what each part of it is doing."""
+    for task in asyncio.all_tasks():
+        stack = io.StringIO()
+        task.print_stack(limit=8, file=stack)
+        log.warning("task_dump", task=task.get_name(), stack=stack.getvalue())
 
 
 class Daemon:
@@ -180,11 +182,14 @@ class Daemon:
         self.loop_lag = LoopLag(self.clock.monotonic)
         self.followups: dict[str, FollowupSettings] = {}  # what the webhook sender reads
         self.webhooks: WebhookSender | None = None
+        self._started_at = self.clock.now()
+        self.connected: ConnectedWriter | None = None
         self.callbacks: CallbackKeeper | None = None  # overdue callbacks, met/missed counts
 
     # ---- start and stop --------------------------------------------------------
 
     async def run(self, *, duration_s: float | None = None, progress: bool = False) -> int:
+        self._started_at = self.clock.now()  # attempts older than this are an earlier run's
         campaigns = load_campaigns(self.campaigns_dir, self.config.trunks)
         self.notifier.status("starting: checking the database schema")
         store = PgStore(database_url(self.config.database.url, self.config.database.reveal()))
@@ -197,6 +202,7 @@ class Daemon:
         self.store = store
         self._set_followups(campaigns)
         self.webhooks = WebhookSender(PgOutbox(store), lambda: self.followups, self.clock)
+        self.connected = ConnectedWriter(PgConnectedEvents(store))  # screen pop's webhooks
         if self.config.redis is not None:
             self.notifier.status("starting: checking Redis")
             await ping_redis(self.config.redis)
@@ -261,6 +267,7 @@ class Daemon:
             self._unregister,
             self._rotator_for,
             Sharing(self.config.trunks),
+            self.connected.put if self.connected else lambda _: None,
         )
         async with asyncio.TaskGroup() as group:
             self._group = group
@@ -274,6 +281,8 @@ class Daemon:
             self._spawn(self.loop_lag.run(), "loop-lag")
             if self.webhooks is not None:
                 self._spawn(self.webhooks.run(), "webhooks")
+            if self.connected is not None:
+                self._spawn(self.connected.run(), "call-connected-events")
             if isinstance(self.store, PgStore):  # settles overdue callbacks, counts them
                 self.callbacks = CallbackKeeper(PgCallbacks(self.store), self.clock, self._followed)
                 self._spawn(self.callbacks.run(), "callbacks")
@@ -287,6 +296,8 @@ class Daemon:
             self._start_extras(duration_s, progress)
             await self.stop_requested.wait()
             await self._drain(writer)
+            if self.connected is not None and self.connected.pending:
+                await self.connected.write_pending()  # the screen pops of the last calls
             for task in self._tasks:
                 task.cancel()
         log.info("daemon_stopped", pending_outcomes=writer.pending)
@@ -417,6 +428,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGTERM, self.request_stop)
         loop.add_signal_handler(signal.SIGINT, self.request_stop)
         loop.add_signal_handler(signal.SIGHUP, self.reload)
+        loop.add_signal_handler(signal.SIGUSR2, log_tasks)
 
     # ---- events -------------------------------------------------------------------
 
@@ -495,6 +507,8 @@ class Daemon:
             a
             for a in await self._store().open_attempts(self.config.node)
             if a.attempt_id not in restored  # its result is on its way from the journal
+            # the runners dial already: their own new calls are not an earlier run's
+            and a.created_at < self._started_at
         ]
         if not open_attempts:
             return

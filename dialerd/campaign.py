@@ -27,6 +27,7 @@ from dialerd.agents import AgentBoard
 from dialerd.callbacks import CallbackDialer
 from dialerd.callstats import CallStats
 from dialerd.calltrack import (
+    AgentConnected,
     Call,
     CallEvent,
     CallState,
@@ -47,6 +48,7 @@ from dialerd.ports import Clock, Store
 from dialerd.reasons import Batch, LeadOutlook, Stop
 from dialerd.retry import plan_next
 from dialerd.rotation import CallerIdRotator
+from dialerd.screen_pop import Connected, connected_event
 from dialerd.screening import DialScreen, ScreenTally
 from dialerd.sharing import Sharing
 from dialerd.storage.callbacks import claims_for
@@ -85,6 +87,7 @@ class Wiring:
     rotator_for: Callable[[Campaign], CallerIdRotator | None] = lambda _: None
     # trunk caps and queue agents shared with the daemon's other campaigns
     sharing: Sharing = field(default_factory=lambda: Sharing({}))
+    connected: Callable[[Connected], None] = lambda _: None  # an agent answered (screen pop)
 
 
 class CampaignRunner:
@@ -439,8 +442,15 @@ class CampaignRunner:
             self.stats.changed(before, live.call.state, live.started, entered, live.since)
             if before is CallState.ORIGINATING and live.call.answered_at is not None:
                 self.pacer.learn([dial_result(live.since - live.started, answered=True)])
+            if isinstance(event, AgentConnected) and live.call.state is CallState.CONNECTED:
+                self._tell_connected(live.call)
         for finished in effects:
             self._finish(live, finished.result)
+
+    def _tell_connected(self, call: Call) -> None:
+        event = connected_event(self.campaign.name, self.campaign.screen_pop, call)
+        if event is not None:
+            self._w.connected(event)
 
     def on_agent_event(self, event: Event) -> None:
         before = self.board.ready_count(self._w.clock.monotonic())

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -152,6 +154,9 @@ def database_url(config: MainConfig) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     logs.configure(args.log_level)
+    # SIGUSR1: every thread's Python stack to stderr, even with the event loop stuck
+    # (SIGUSR2, handled in the loop, logs every task's; docs/operations.md#troubleshooting)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     config = _load(args)
     notifier = Notifier.from_environment()
     daemon = Daemon(config, args.config.parent, notifier=notifier)

@@ -30,6 +30,7 @@ from dialerd.followup_settings import FollowupSettings
 from dialerd.inbound_settings import CallbackSettings, InboundSettings
 from dialerd.limit_settings import LimitSettings
 from dialerd.logs import hide_secrets
+from dialerd.screen_pop import ScreenPopSettings
 from dialerd.secret_source import SecretSource
 from dialerd.window_settings import CallingWindowSettings
 from dialerd.yamlfile import Source, read_merged, validation_problems
@@ -71,6 +72,11 @@ class AmiServer(SecretSource):
     port: Annotated[int, Field(ge=1, le=65535)] = 5038
     username: str
     ping_interval_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    ping_timeout_s: Annotated[float, Field(gt=0, le=60)] = Field(
+        3.0,
+        description="no answer to Ping within this long: the connection is dead (a stalled"
+        " link is noticed within ping_interval_s + ping_timeout_s) and dialing pauses",
+    )
 
 
 class DatabaseSettings(SecretSource):
@@ -278,6 +284,7 @@ class Campaign(Strict):
     limits: LimitSettings = LimitSettings()  # checked at dial time (dialerd.limits)
     followups: FollowupSettings | None = None  # None: no follow-up events (docs/followups.md)
     callbacks: CallbackSettings = CallbackSettings()  # its customers calling back
+    screen_pop: ScreenPopSettings = ScreenPopSettings()  # what the agent's leg is told
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:
@@ -287,6 +294,12 @@ class Campaign(Strict):
             )
         if self.caller_ids is not None and self.dial.caller_id is not None:
             raise ValueError("give dial.caller_id or a caller_ids pool, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_has_followups(self) -> Self:
+        if self.screen_pop.webhook and self.followups is None:
+            raise ValueError("screen_pop.webhook needs followups (its URL and secret) set too")
         return self
 
 

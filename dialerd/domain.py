@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, time
 
 
@@ -62,6 +63,8 @@ class DuePhone:
     lease_until: datetime
     # The customer's preferred calling time, local to time_zone (start > end crosses midnight).
     call_window: tuple[time, time] | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)  # the lead's custom fields
+    external_id: str | None = None  # the lead's id in the customer's CRM
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,7 @@ class KindUrls(_Strict):
     missed_call: Url | None = None
     dropped_call: Url | None = None
     channel_switch: Url | None = None
+    call_connected: Url | None = None  # screen_pop.webhook's events
 
 
 class FollowupSettings(SecretSource):

@@ -37,6 +37,7 @@ class FollowupKind(enum.StrEnum):
     CALLBACK_REQUESTED = "callback_requested"
     CALLBACK_DEADLINE_MET = "callback_deadline_met"
     CALLBACK_MISSED = "callback_missed"
+    CALL_CONNECTED = "call_connected"  # an agent answered (dialerd.screen_pop)
 
 
 class MissedCallMode(enum.StrEnum):

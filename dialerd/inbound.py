@@ -28,6 +28,7 @@ import phonenumbers
 
 from dialerd.config import Campaign
 from dialerd.inbound_settings import InboundSettings
+from dialerd.screen_pop import encoded
 
 __all__ = [
     "INBOUND_EVENTS",
@@ -167,17 +168,12 @@ def route_variables(
     if match is not None:
         variables += [
             ("__DIALERD_LEAD_ID", str(match.lead_id)),
-            ("__DIALERD_LEAD_NAME", _one_line(match.lead_name)),
-            ("__DIALERD_EXTERNAL_ID", _one_line(match.external_id or "")),
+            ("__DIALERD_LEAD_NAME", encoded(match.lead_name)),
+            ("__DIALERD_EXTERNAL_ID", encoded(match.external_id or "")),
             ("__DIALERD_CAMPAIGN", match.campaign),
             ("__DIALERD_ATTEMPT", str(match.attempt_id or "")),
         ]
     return [*variables, ("DIALERD_ROUTE", route.kind.value)]
-
-
-def _one_line(text: str) -> str:
-    """AMI headers are one line each; a lead's name from a CSV may hold anything."""
-    return " ".join(text.split())
 
 
 def callback_time(campaign: Campaign, now: datetime) -> datetime | None:

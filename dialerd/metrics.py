@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ami import AmiClient
     from dialerd.callbacks import CallbackKeeper
     from dialerd.campaign import CampaignRunner
+    from dialerd.connected_events import ConnectedWriter
     from dialerd.outcomes import OutcomeWriter
     from dialerd.probes import LeadCounter, LeadCounts, LoopLag
     from dialerd.service import ReloadResult
@@ -65,6 +66,7 @@ class Watched(Protocol):
     lead_counter: LeadCounter | None
     loop_lag: LoopLag
     webhooks: WebhookSender | None
+    connected: ConnectedWriter | None
     callbacks: CallbackKeeper | None
 
 
@@ -85,6 +87,7 @@ class DaemonCollector:
         yield from _ami_metrics(self._daemon.ami)
         yield from _writer_metrics(self._daemon.outcome_writer)
         yield from _followup_metrics(self._daemon.webhooks)
+        yield from _screen_pop_metrics(self._daemon.connected)
         yield from _callback_metrics(self._daemon.callbacks)
         yield _histogram(
             "dialerd_event_loop_lag_seconds",
@@ -308,6 +311,20 @@ def _followup_metrics(sender: WebhookSender | None) -> Iterator[Metric]:
         for name, family in families.items():
             family.add_metric([campaign, kind], getattr(count, name))
     return iter(families.values())
+
+
+def _screen_pop_metrics(writer: ConnectedWriter | None) -> Iterator[Metric]:
+    """The call_connected events waiting for PostgreSQL, and those given up (docs/agents.md)."""
+    pending = GaugeMetricFamily(
+        "dialerd_call_connected_pending", "call_connected events waiting to be written"
+    )
+    pending.add_metric([], writer.pending if writer is not None else 0)
+    dropped = CounterMetricFamily(
+        "dialerd_call_connected_dropped",
+        "call_connected events dropped: more than 10,000 waited for PostgreSQL",
+    )
+    dropped.add_metric([], writer.dropped if writer is not None else 0)
+    return iter((pending, dropped))
 
 
 def _callback_metrics(keeper: CallbackKeeper | None) -> Iterator[Metric]:

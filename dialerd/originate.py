@@ -4,9 +4,11 @@ The attempt id becomes the channel's Uniqueid (ChannelId), so every event of the
 names the attempt; the Local channel's second half gets `<id>-2`. The dialplan snippet
 (config/asterisk/dialerd.conf) reads the DIALERD_* variables.
 
-Nothing of a lead but its E.164 number reaches Asterisk: no name, no custom field. Every
-value is checked before it is sent, and a value that could change the action is refused,
-never cleaned up: CR, LF or NUL anywhere (a second header, or a second action), and in a
+Of a lead, Asterisk gets its E.164 number in the dial string and the screen pop's channel
+variables (dialerd.screen_pop: id, name, CRM id, the campaign's chosen fields), each value
+percent-encoded there, so a name with a comma is carried, not refused. Every value is
+checked before it is sent, and a value that could change the action is refused, never
+cleaned up: CR, LF or NUL anywhere (a second header, or a second action), and in a
 channel variable also a comma (Asterisk splits `Variable:` at commas, so `x,OTHER=1` would
 set a second variable). A refused Originate is never sent; the attempt ends as `failed`
 with the reason. (The AMI codec refuses CR, LF and NUL as well, for any action.)
@@ -20,6 +22,7 @@ import uuid
 from dialerd.config import E164_PATTERN, Campaign
 from dialerd.domain import DuePhone
 from dialerd.errors import DialerdError
+from dialerd.screen_pop import Lead, channel_variables
 
 _BREAKS_A_HEADER = re.compile(r"[\r\n\0]")
 _BREAKS_A_VARIABLE = re.compile(r"[\r\n\0,]")
@@ -58,6 +61,12 @@ def caller_id(number: str | None, name: str | None) -> str | None:
     return f'"{clean}" <{number}>'
 
 
+def screen_pop_variables(campaign: Campaign, phone: DuePhone) -> list[str]:
+    lead = Lead(phone.lead_id, phone.lead_name, phone.external_id, phone.fields)
+    pairs = channel_variables(campaign.screen_pop, campaign.name, lead)
+    return [channel_variable(name, value) for name, value in pairs]
+
+
 def originate_headers(
     campaign: Campaign, attempt_id: uuid.UUID, phone: DuePhone, presented: str | None
 ) -> dict[str, str | list[str]]:
@@ -77,10 +86,11 @@ def originate_headers(
         "ChannelId": str(attempt_id),
         "OtherChannelId": f"{attempt_id}-2",
         "Variable": [
-            channel_variable("DIALERD_ATTEMPT", str(attempt_id)),
+            channel_variable("__DIALERD_ATTEMPT", str(attempt_id)),  # the agent's leg too
             channel_variable("DIALERD_QUEUE", campaign.queue),
             channel_variable("DIALERD_GRACE_S", f"{campaign.safe_harbour.grace_s:g}"),
             channel_variable("DIALERD_ABANDON_SOUND", campaign.safe_harbour.abandon_sound),
+            *screen_pop_variables(campaign, phone),
         ],
     }
     shown = caller_id(presented, dial.caller_name)

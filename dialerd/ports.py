@@ -77,6 +77,14 @@ class CallerIdLog(Protocol):
 
     async def presentations(self, since: datetime) -> list[Presentation]: ...
 
+    async def presentations_of(
+        self,
+        customers: Sequence[str],
+        numbers: Sequence[str],
+        customers_since: datetime,
+        numbers_since: datetime,
+    ) -> list[Presentation]: ...
+
     async def hour_outcomes(
         self, numbers: Sequence[str], since: datetime, short_s: float
     ) -> list[HourOutcomes]: ...

@@ -25,11 +25,13 @@ from caller_id_pool import (
     Classifier,
     Dial,
     HealthSettings,
+    InProcessStore,
     NoneAvailable,
     PoolNumber,
     Reservation,
     Rules,
     StateChange,
+    StoreUnavailable,
     check_health,
     prefix_entry,
     quarantines,
@@ -37,13 +39,18 @@ from caller_id_pool import (
     restored_at,
     with_states,
 )
+from caller_id_pool.model import REMEMBER_CUSTOMER_DAYS
 from dialerd.config import CallerIdSettings, PoolNumberSettings
 from dialerd.domain import DuePhone
+from dialerd.errors import DialerdError
 from dialerd.ports import CallerIdLog
 
 log = structlog.get_logger("dialerd.rotation")
 
 STATES_REFRESH_S = 5.0
+# While the shared store is down, a batch counts each pool number's use over the last day
+# from PostgreSQL: the longest cap (per_day) fits in it, the shorter ones count more.
+FALLBACK_USE_WINDOW = timedelta(days=1)
 
 Picked = Reservation | NoneAvailable
 
@@ -99,6 +106,7 @@ class CallerIdRotator:
     _states: dict[str, StateChange] | None = None
     _answers: list[tuple[int, str]] = field(default_factory=list)  # (lead, caller ID)
     _health_due: float = float("-inf")
+    _fallback: InProcessStore | None = None  # while the shared store is unreachable
 
     @classmethod
     def create(
@@ -143,12 +151,48 @@ class CallerIdRotator:
             for p, a in zip(phones, attempt_ids, strict=True)
         ]
         try:
-            return list(await reserve_caller_ids(self.store, self.pool, dials, self.rules, now))
+            await rebuild_if_lost(self.store, self.records, now)
+            picked = list(await reserve_caller_ids(self.store, self.pool, dials, self.rules, now))
+        except StoreUnavailable as exc:
+            return await self._pick_from_postgres(dials, now, exc)
         except CallerIdError as exc:
             reason = f"caller-ID store unavailable: {exc}"
             return [NoneAvailable(reason) for _ in dials]
+        if self._fallback is not None:
+            log.info("caller_id_store_back")
+            self._fallback = None
+        return picked
+
+    async def _pick_from_postgres(
+        self, dials: Sequence[Dial], now: datetime, cause: CallerIdError
+    ) -> list[Picked]:
+        """The shared store is unreachable: decide the batch from PostgreSQL instead.
+
+        Every node writes its attempt, with the caller ID shown, before the Originate, so the
+        attempt rows hold what each customer saw last and how often each number was used:
+        merged into a store of this runner's own (which also holds its reservations since
+        the outage began), the rules and caps hold for every node's dials. No PostgreSQL
+        either: no caller ID, no dial.
+        """
+        if self._fallback is None:
+            log.warning("caller_id_store_unavailable", error=str(cause), fallback="postgresql")
+            self._fallback = InProcessStore()
+        customers = [d.customer_id for d in dials]
+        numbers = [n.number for n in self.pool]
+        since = now - timedelta(days=REMEMBER_CUSTOMER_DAYS)
+        try:
+            shown = await self.records.presentations_of(
+                customers, numbers, since, now - FALLBACK_USE_WINDOW
+            )
+            await self._fallback.rebuild(shown, now, states=(self._states or {}).values())
+            return list(await reserve_caller_ids(self._fallback, self.pool, dials, self.rules, now))
+        except (DialerdError, CallerIdError) as exc:
+            reason = f"caller-ID store unavailable ({cause}) and PostgreSQL too: {exc}"
+            return [NoneAvailable(reason) for _ in dials]
 
     async def release(self, reservation: Reservation) -> None:
+        if self._fallback is not None:
+            await self._fallback.release(reservation)
         try:
             await self.store.release(reservation)
         except CallerIdError as exc:  # the reservation then counts once too often: safe
@@ -178,3 +222,15 @@ class CallerIdRotator:
         if changes:
             await self._load_states()
         return changes
+
+
+async def rebuild_if_lost(store: CallerIdStore, records: CallerIdLog, now: datetime) -> None:
+    """Rebuild the store from PostgreSQL's presentations when it is empty: never built, or
+    restarted without its data (a Redis without persistence forgets everything)."""
+    if not await store.needs_rebuild():
+        return
+    shown = await records.presentations(now - timedelta(days=REMEMBER_CUSTOMER_DAYS))
+    report = await store.rebuild(shown, now, states=(await records.latest_states()).values())
+    log.info(
+        "caller_id_store_rebuilt", presentations=report.presentations, customers=report.customers
+    )

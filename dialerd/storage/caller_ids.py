@@ -71,6 +71,29 @@ class PgCallerIdLog:
             ]
             return found
 
+    async def presentations_of(
+        self,
+        customers: Sequence[str],
+        numbers: Sequence[str],
+        customers_since: datetime,
+        numbers_since: datetime,
+    ) -> list[Presentation]:
+        """What these customers were shown since one instant, and every use of these
+        numbers since another: enough to decide one batch without the shared store."""
+        c = call_attempts.c
+        leads = [int(customer) for customer in customers]
+        of_customers = sa.and_(c.lead_id.in_(leads), c.created_at >= customers_since)
+        of_numbers = sa.and_(c.caller_id.in_(list(numbers)), c.created_at >= numbers_since)
+        statement = sa.select(
+            c.lead_id, c.caller_id, c.created_at, c.answered_at.is_not(None).label("answered")
+        ).where(c.caller_id.is_not(None), sa.or_(of_customers, of_numbers))
+        async with self._store.transaction("reading caller-ID presentations") as connection:
+            rows = await connection.execute(statement)
+            return [
+                Presentation(str(r.lead_id), r.caller_id, r.created_at, bool(r.answered))
+                for r in rows
+            ]
+
     async def hour_outcomes(
         self, numbers: Sequence[str], since: datetime, short_s: float
     ) -> list[HourOutcomes]:

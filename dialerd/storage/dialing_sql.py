@@ -43,7 +43,7 @@ CLAIM_DUE = sa.text(_LEASE.format(condition="state = 'scheduled' AND next_dial_a
 DUE_DETAILS = sa.text("""
 SELECT s.phone_id, s.lead_id, s.campaign_id, s.attempts, s.lease_until,
        p.number, p.phone_type, l.name AS lead_name, l.time_zone,
-       l.call_window_start, l.call_window_end,
+       l.call_window_start, l.call_window_end, l.fields, l.external_id,
        (SELECT count(*) FROM call_attempts AS a WHERE a.lead_id = s.lead_id) AS lead_attempts,
        (SELECT n.id
           FROM lead_phones AS n JOIN phone_schedule AS ns ON ns.phone_id = n.id

@@ -363,6 +363,8 @@ def _due_phone(row: sa.RowMapping) -> DuePhone:
         next_phone_id=row["next_phone_id"],
         lease_until=row["lease_until"],
         call_window=(start, end) if start is not None and end is not None else None,
+        fields=row["fields"] or {},
+        external_id=row["external_id"],
     )
 
 

@@ -340,7 +340,7 @@ channel_switch_events = sa.Table(
 # list, so a new kind (a channel switch, a callback) is one more value, not a new table.
 FOLLOWUP_KINDS = (
     "'missed_call', 'dropped_call', 'channel_switch', "
-    "'callback_requested', 'callback_deadline_met', 'callback_missed'"
+    "'callback_requested', 'callback_deadline_met', 'callback_missed', 'call_connected'"
 )
 followup_events = sa.Table(
     "followup_events",

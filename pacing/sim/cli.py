@@ -4,7 +4,8 @@
 
 Prints occupancy, abandoned %, idle minutes and connects per agent-hour, and an hourly
 timeline; a progress bar goes to stderr. `--compare` also runs progressive 1:1 on the
-same leads and conversations.
+same leads and conversations; `--plot shift.png` draws occupancy and abandon rate over
+the shift (the first policy's).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from pacing.inputs import Mode
 from pacing.sim.baselines import Progressive
+from pacing.sim.plot import shift_png
 from pacing.sim.policies import Ours
 from pacing.sim.scenario import Policy, Scenario, ShiftResult
 from pacing.sim.world import run_shift, settings_for
@@ -38,6 +41,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--shift-h", type=float, default=8.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--compare", action="store_true", help="also run progressive 1:1")
+    p.add_argument(
+        "--plot", metavar="PNG", help="write occupancy and abandon rate over the shift to this PNG"
+    )
     return p
 
 
@@ -112,4 +118,18 @@ def main(
         show(1.0)
     out.write(f"{scenario.label()}, {args.shift_h:g} h shift, seed {args.seed}\n")
     report(results, out)
+    if args.plot:
+        return write_plot(args.plot, results[0][1], scenario, out, err)
+    return 0
+
+
+def write_plot(path: str, result: ShiftResult, scenario: Scenario, out: TextIO, err: TextIO) -> int:
+    """The first policy's shift as a PNG; a path that cannot be written is a clear error."""
+    png = shift_png(result.timeline, scenario.abandon_target, scenario.shift_s)
+    try:
+        Path(path).write_bytes(png)
+    except OSError as exc:
+        err.write(f"dialerd simulate: cannot write the plot to {path}: {exc.strerror or exc}\n")
+        return 1
+    out.write(f"\nplot written to {path}\n")
     return 0

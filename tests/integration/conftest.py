@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -10,6 +11,20 @@ import pytest
 from dialerd.storage import PgStore, migrate
 from dialerd.storage.testing import create_database, drop_database
 from tests.integration.lab import Lab
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # How scripts/test runs the suite in less time: see the comments there and docs/scaling.md.
+    config.addinivalue_line(
+        "markers",
+        "long_lab: a lab test of minutes; scripts/test runs these in a second pytest process,"
+        " on the lab's second Asterisk, beside the rest",
+    )
+    config.addinivalue_line(
+        "markers",
+        "alone: takes PostgreSQL or Redis away, which every lab test shares; scripts/test"
+        " runs these after the others, with nothing beside them",
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -21,6 +36,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def lab() -> Lab:
     return Lab.from_status()
+
+
+@pytest.fixture(scope="session")
+def peer_lab(lab: Lab) -> Lab:
+    """Another Asterisk of the same lab (same PostgreSQL and Redis), for a second node:
+    $DIALERD_LAB_PEER_ASTERISK, else the one after `lab`'s."""
+    number = int(os.environ.get("DIALERD_LAB_PEER_ASTERISK") or lab.asterisk + 1)
+    assert number != lab.asterisk, f"the peer Asterisk is the test's own ({number})"
+    return Lab.from_status(asterisk=number)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -174,9 +175,12 @@ class Dialer:
         try:
             code = self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGUSR2)  # the loop's tasks, if it still runs
+            self.process.send_signal(signal.SIGUSR1)  # every thread's stack
+            time.sleep(3)
             self.process.kill()
             self.process.wait()
-            tail = "\n".join(self.log_text().splitlines()[-60:])
+            tail = "\n".join(self.log_text().splitlines()[-150:])
             message = f"dialerd did not stop within {timeout_s} s; log:\n{tail}"
             raise AssertionError(message) from None
         self.process = None

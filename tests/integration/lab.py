@@ -3,6 +3,11 @@
 Integration tests never mock Asterisk, PostgreSQL or Redis; they use the services
 `scripts/lab up` started. A lab that is down fails the test run (it is never skipped):
 CI starts the lab itself, so a missing lab is a broken set-up, not a reason to pass.
+
+A lab may run several Asterisks beside one PostgreSQL and one Redis (`DIALERD_LAB_ASTERISK=N
+scripts/lab up`): a `Lab` is the lab as seen through one of them, the one `DIALERD_LAB_ASTERISK`
+names (the first by default), so that a second pytest process can run on a second Asterisk
+without its calls, agents and queue_log mixing with the first's.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,14 +44,22 @@ class Lab:
     second_queue: str  # no members of its own: a test adds them
     customer_context: str
     agents: int
+    asterisk: int  # which of the lab's Asterisks: 1, 2, ...
 
     @classmethod
-    def from_status(cls) -> Lab:
+    def from_status(cls, asterisk: int | None = None) -> Lab:
+        """The lab through Asterisk `asterisk` (default: $DIALERD_LAB_ASTERISK, else 1)."""
+        number = asterisk or int(os.environ.get("DIALERD_LAB_ASTERISK") or 1)
         proc = subprocess.run(
-            [str(LAB_SCRIPT), "status", "--json"], capture_output=True, text=True, check=False
+            [str(LAB_SCRIPT), "status", "--json"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=_env(number),
         )
         if proc.returncode != 0:
-            raise LabDown(f"the lab is not up (run: scripts/lab up)\n{proc.stderr}")
+            how = "scripts/lab up" if number == 1 else f"scripts/lab up-asterisk {number}"
+            raise LabDown(f"the lab's Asterisk {number} is not up (run: {how})\n{proc.stderr}")
         info = json.loads(proc.stdout)
         return cls(
             ami_host=info["DIALERD_LAB_AMI_HOST"],
@@ -60,6 +74,7 @@ class Lab:
             second_queue=info["DIALERD_LAB_SECOND_QUEUE"],
             customer_context=info["DIALERD_LAB_CUSTOMER_CONTEXT"],
             agents=int(info["DIALERD_LAB_AGENTS"]),
+            asterisk=int(info["DIALERD_LAB_ASTERISK"]),
         )
 
     def ami_settings(self, **overrides: float | str) -> AmiSettings:
@@ -79,6 +94,7 @@ class Lab:
             *(["--hard"] if hard else []),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
+            env=_env(self.asterisk),
         )
         _, err = await proc.communicate()
         if proc.returncode != 0:
@@ -91,6 +107,7 @@ class Lab:
             action,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
+            env=_env(self.asterisk),
         )
         _, err = await proc.communicate()
         if proc.returncode != 0:
@@ -102,6 +119,11 @@ class Lab:
             return []
         with self.cdr_csv.open(newline="", encoding="utf-8") as handle:
             return [dict(zip(CDR_COLUMNS, row, strict=False)) for row in csv.reader(handle)]
+
+
+def _env(asterisk: int) -> dict[str, str]:
+    """The environment for `scripts/lab`, aimed at one of the lab's Asterisks."""
+    return {**os.environ, "DIALERD_LAB_ASTERISK": str(asterisk)}
 
 
 # cdr_csv column order with loguniqueid, loguserfield and newcdrcolumns enabled.

@@ -1,12 +1,15 @@
-"""`dialerd run` refuses a database that is not at the schema head, and says what to do."""
+"""`dialerd run` refuses a database that is not at the schema head, and says what to do;
+`check-config` names every problem; SIGUSR1/SIGUSR2 show what a running daemon is doing."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 from pathlib import Path
 
-from tests.integration.daemon import DIALERD, Dialer, fresh_database
+from tests.integration.daemon import DIALERD, Dialer, fresh_database, wait_until
 from tests.integration.lab import Lab
 
 
@@ -49,3 +52,28 @@ async def test_check_config_reports_every_problem_with_file_and_line(
     ring_line = next(n for n, line in enumerate(lines, 1) if "ring_timeout_s" in line) + 1
     assert f"labtest.yaml:{ring_line}:3: dial.ring_timeout_s:" in result.stderr
     assert "labtest.yaml:5:1: speed: unknown key" in result.stderr
+
+
+async def test_signals_dump_the_loops_tasks_and_every_threads_stack(
+    lab: Lab, tmp_path: Path
+) -> None:
+    async with fresh_database(lab) as url:
+        dialer = Dialer(lab, url, tmp_path)
+        dialer.start()
+        try:
+            assert dialer.process is not None
+            await wait_until(lambda: logged(dialer, '"daemon_started"'), timeout_s=60)
+            dialer.process.send_signal(signal.SIGUSR2)
+            await wait_until(lambda: logged(dialer, '"task_dump"'), timeout_s=10)
+            dialer.process.send_signal(signal.SIGUSR1)
+            await wait_until(lambda: logged(dialer, "Current thread"), timeout_s=10)
+        finally:
+            code = dialer.stop()
+    dumps = [line for line in dialer.log_text().splitlines() if '"task_dump"' in line]
+    tasks = {json.loads(line)["task"] for line in dumps}
+    assert {"ami-events", "outcome-writer", f"campaign-{dialer.campaign}"} <= tasks
+    assert code == 0  # neither signal disturbs the daemon
+
+
+async def logged(dialer: Dialer, text: str) -> bool | str:
+    return True if text in dialer.log_text() else f"no {text} yet"

@@ -50,6 +50,7 @@ def cdr_window(row: dict[str, str], key: str) -> datetime:
     return when(row[key]).replace(tzinfo=UTC)
 
 
+@pytest.mark.alone  # every other lab test shares this PostgreSQL
 async def test_postgres_down_for_a_minute_and_a_kill_meanwhile_lose_no_outcome(
     lab: Lab, database: str, tmp_path: Path
 ) -> None:

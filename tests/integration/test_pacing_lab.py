@@ -24,6 +24,9 @@ from ami import AmiClient
 from tests.integration.daemon import Dialer, fresh_database, lab_world
 from tests.integration.lab import Lab
 
+# Ten minutes: scripts/test runs it beside the rest, on the lab's second Asterisk.
+pytestmark = pytest.mark.long_lab
+
 AGENTS = 10  # the lab queue's static members; as many are added to the second queue
 RUN_S = 600.0
 WARM_UP_S = 30.0  # left out of the measurement: the predictive model starts from priors

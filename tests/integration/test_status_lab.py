@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from dialerd.window_settings import DAYS
+from tests.integration.amiproxy import AmiProxy
 from tests.integration.daemon import CAMPAIGN, Dialer, fresh_database, lab_world, query, wait_until
 from tests.integration.lab import Lab
 
@@ -68,43 +69,6 @@ FILES = {
 }
 LEADS = {"noagents": 3, "closed": 3, "budget": 60, "nocid": 3, "dnc": 3, "done": 2}
 LEADS |= {"later": 2, "capped": 4}
-
-
-class AmiProxy:
-    """A TCP relay to the lab's AMI that the test can cut and restore."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self._target = (host, port)
-        self._server: asyncio.Server | None = None
-        self._open: list[asyncio.StreamWriter] = []
-        self.port = 0
-
-    async def open(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in self._open:
-            writer.close()
-        self._open.clear()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(*self._target)
-        self._open += [writer, up_writer]
-        await asyncio.gather(
-            _copy(reader, up_writer), _copy(up_reader, writer), return_exceptions=True
-        )
-
-
-async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    finally:
-        writer.close()
 
 
 @pytest.fixture

@@ -108,7 +108,7 @@ def test_the_route_variables_end_with_the_route_and_the_lead_is_inherited() -> N
     variables = route_variables(route, MATCH, 41, InboundSettings())
     assert variables[-1] == ("DIALERD_ROUTE", "queue")
     as_dict = dict(variables)
-    assert as_dict["__DIALERD_LEAD_NAME"] == "Olena Kovalenko"  # one AMI header line
+    assert as_dict["__DIALERD_LEAD_NAME"] == "Olena%0AKovalenko"  # one line, percent-encoded
     assert as_dict["__DIALERD_ATTEMPT"] == str(ATTEMPT)
     assert (as_dict["DIALERD_QUEUE"], as_dict["DIALERD_OPT_OUT_KEY"]) == ("sales-q", "9")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from pydantic import ValidationError
@@ -52,8 +53,10 @@ def test_a_lead_with_an_injection_name_gives_one_plain_originate() -> None:
     (message,) = decoder.feed(wire)
     assert message.get("Action") == "Originate"
     assert message.get("Channel") == "Local/+380501234567@customers"
-    assert b"lab-customers" not in wire
+    assert b"Channel: Local/+447700900002" not in wire  # the name is carried, not obeyed
     assert wire.count(b"\r\n\r\n") == 1
+    (name,) = [v for v in message.get_all("Variable") if v.startswith("__DIALERD_LEAD_NAME=")]
+    assert unquote(name.split("=", 1)[1]) == INJECTION
 
 
 @pytest.mark.parametrize(
