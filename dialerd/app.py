@@ -31,6 +31,8 @@ from caller_id_pool import (
     StoreUnavailable,
 )
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
+from dialerd.api import Api
+from dialerd.callbacks import CallbackKeeper
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import (
     AmiServer,
@@ -60,6 +62,7 @@ from dialerd.service import ReloadResult, dialing_status, ping_redis
 from dialerd.sharing import Sharing
 from dialerd.status import StatusKeeper, health, readiness, status_document
 from dialerd.storage import PgStore, StorageError, StorageUnavailable
+from dialerd.storage.callbacks import PgCallbacks
 from dialerd.storage.caller_ids import PgCallerIdLog
 from dialerd.storage.dispositions import PgDispositions
 from dialerd.storage.dnc import PgDncLists
@@ -181,6 +184,7 @@ class Daemon:
         self.webhooks: WebhookSender | None = None
         self._started_at = self.clock.now()
         self.connected: ConnectedWriter | None = None
+        self.callbacks: CallbackKeeper | None = None  # overdue callbacks, met/missed counts
 
     # ---- start and stop --------------------------------------------------------
 
@@ -223,7 +227,10 @@ class Daemon:
         self.keeper = StatusKeeper(self, store, self.config.redis, self.clock, self.loop_lag)
         token = self.config.metrics.token
         collector = DaemonCollector(self, self.clock.monotonic)
-        http = HttpServer(Endpoints(self, collector, token.reveal() if token else None))
+        api = Api(store, lambda: {n: r.campaign for n, r in self.runners.items()}, self.clock)
+        http = HttpServer(
+            Endpoints(self, collector, token.reveal() if token else None, api.routes())
+        )
         try:
             await http.start(self.config.metrics.listen)
             return await self._serve(ami, writer, campaigns, duration_s, progress)
@@ -276,6 +283,9 @@ class Daemon:
                 self._spawn(self.webhooks.run(), "webhooks")
             if self.connected is not None:
                 self._spawn(self.connected.run(), "call-connected-events")
+            if isinstance(self.store, PgStore):  # settles overdue callbacks, counts them
+                self.callbacks = CallbackKeeper(PgCallbacks(self.store), self.clock, self._followed)
+                self._spawn(self.callbacks.run(), "callbacks")
             for campaign in campaigns.values():
                 await self._start_runner(campaign)
             await self._reconcile(ami, writer)
@@ -523,6 +533,9 @@ class Daemon:
             retry_at = now + timedelta(seconds=UNKNOWN_RETRY_S)
             writer.put(result, [NextDial(attempt.phone_id, PhoneState.SCHEDULED, retry_at)])
         log.info("attempts_reconciled", open=len(open_attempts), adopted=adopted)
+
+    def _followed(self) -> list[str]:
+        return list(self.followups)
 
     def _set_followups(self, campaigns: dict[str, Campaign]) -> None:
         """What outcomes call for and where events go: at start (before the journal's

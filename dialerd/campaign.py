@@ -24,6 +24,7 @@ from ami import ConnectionLost as AmiConnectionLost
 from ami.errors import ActionTimeout, AmiError, NotConnected
 from caller_id_pool import NoneAvailable, Reservation
 from dialerd.agents import AgentBoard
+from dialerd.callbacks import CallbackDialer
 from dialerd.callstats import CallStats
 from dialerd.calltrack import (
     AgentConnected,
@@ -50,6 +51,7 @@ from dialerd.rotation import CallerIdRotator
 from dialerd.screen_pop import Connected, connected_event
 from dialerd.screening import DialScreen, ScreenTally
 from dialerd.sharing import Sharing
+from dialerd.storage.callbacks import claims_for
 from pacing import Decision, PacingInputs, WindowCounts
 
 log = structlog.get_logger("dialerd.campaign")
@@ -119,6 +121,8 @@ class CampaignRunner:
         self.round_done_at = wiring.clock.monotonic()
         self._agents_withheld = 0  # ready agents of the queue given to other campaigns
         wiring.sharing.join(self)
+        claims = claims_for(wiring.store)
+        self.callbacks = CallbackDialer(claims, wiring.node, wiring.clock, wiring.sharing)
 
     # ---- the dial loop -------------------------------------------------------
 
@@ -187,6 +191,7 @@ class CampaignRunner:
             self.last_decision = Decision(0, held)
             self.last_stop, self.last_error = Stop.OUTCOMES_HELD, held
             return
+        await self.callbacks.dial_round(self)  # ahead of the predictive flow (docs/followups.md)
         now = self._w.clock.monotonic()
         await self._refresh_window(now)
         self.last_inputs = inputs = self._inputs(now)

@@ -20,7 +20,15 @@ from importlib.metadata import version
 from pathlib import Path
 
 from caller_id_pool import CallerIdError, NumberState
-from dialerd import caller_id_admin, disposition_cli, dnc_cli, logs, reports, status_cli
+from dialerd import (
+    callback_cli,
+    caller_id_admin,
+    disposition_cli,
+    dnc_cli,
+    logs,
+    reports,
+    status_cli,
+)
 from dialerd.app import Daemon
 from dialerd.app import database_url as build_url
 from dialerd.config import (
@@ -103,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     # reports and dispositions (docs/reports.md)
     reports.add_command(lambda name, text, handler: _command(commands, name, text, handler))
     disposition_cli.add_command(lambda name, text, handler: _command(commands, name, text, handler))
+    callbacks = commands.add_parser("callback", help="customers' callback requests")
+    callback_commands = callbacks.add_subparsers(required=True)
+    callback_cli.add_commands(lambda name, text, h: _command(callback_commands, name, text, h))
     return parser
 
 

@@ -47,7 +47,12 @@ log = structlog.get_logger("dialerd.dispositions")
 
 
 class InvalidDisposition(DialerdError):
-    """A disposition that cannot be recorded as it is: the message says which part and why."""
+    """A disposition that cannot be recorded as it is: the message says which part and why,
+    ``field`` names it as the HTTP API's body does (attempt_id, disposition, agent, note)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class DispositionLog(Protocol):
@@ -61,20 +66,21 @@ def parse_disposition(
     try:
         parsed_id = uuid.UUID(attempt_id.strip())
     except ValueError:
-        raise InvalidDisposition(f"attempt id {attempt_id!r} is not a UUID") from None
+        raise InvalidDisposition(f"attempt id {attempt_id!r} is not a UUID", "attempt_id") from None
     clean_code = code.strip().lower()
     if not _CODE.fullmatch(clean_code):
         raise InvalidDisposition(
-            f"disposition {code!r}: use letters, digits, _ or -, up to 40 characters"
+            f"disposition {code!r}: use letters, digits, _ or -, up to 40 characters",
+            "disposition",
         )
     clean_agent = (agent or "").strip() or None
     if clean_agent is not None and len(clean_agent) > _MAX_AGENT:
-        raise InvalidDisposition(f"agent name longer than {_MAX_AGENT} characters")
+        raise InvalidDisposition(f"agent name longer than {_MAX_AGENT} characters", "agent")
     clean_note = (note or "").strip()
     if len(clean_note) > _MAX_NOTE:
-        raise InvalidDisposition(f"note longer than {_MAX_NOTE} characters")
+        raise InvalidDisposition(f"note longer than {_MAX_NOTE} characters", "note")
     if source not in SOURCES:
-        raise InvalidDisposition(f"source {source!r} is not one of {', '.join(SOURCES)}")
+        raise InvalidDisposition(f"source {source!r} is not one of {', '.join(SOURCES)}", "source")
     return Disposition(parsed_id, clean_code, clean_agent, clean_note, source)
 
 

@@ -1,13 +1,17 @@
-"""The daemon's HTTP endpoints on `metrics.listen`: /metrics, /status, /healthz, /readyz.
+"""The daemon's HTTP endpoints on `metrics.listen`: /metrics, /status, /healthz, /readyz, and
+the API's POSTs (/dispositions, /callbacks: dialerd.api, docs/api.md).
 
 A small HTTP/1.1 server on asyncio streams, running in the daemon's own event loop: each
 page is built between two steps of the loop, so it reads the runners' state without racing
 them (and a loop too busy to answer is exactly what /healthz should show). One request per
-connection (`Connection: close`), GET and HEAD only, no request bodies. /metrics is the
+connection (`Connection: close`). Pages answer GET and HEAD; the API's paths answer POST of a
+JSON object of at most `MAX_BODY_BYTES` with a `Content-Length`, and say in a JSON
+``{"error": ..., "field": ...}`` what was wrong with one they refuse. /metrics is the
 `DaemonCollector`'s families in the format the scraper's Accept header asks for, chosen by
 prometheus_client's own `choose_encoder`, as its HTTP server did before.
 
-With a token configured (`metrics.token`), every page but /healthz answers 401 unless the
+With a token configured (`metrics.token`), every POST and every page but /healthz answers 401
+unless the
 request carries `Authorization: Bearer <token>`; the comparison takes the same time however
 much of a wrong token matches (`hmac.compare_digest`). /healthz stays open so that a
 liveness probe needs no credentials: it tells only whether the event loop and the dial
@@ -21,7 +25,7 @@ import contextlib
 import hmac
 import ipaddress
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,10 +40,12 @@ log = structlog.get_logger("dialerd.http")
 
 READ_TIMEOUT_S = 5.0
 MAX_REQUEST_BYTES = 16 * 1024
+MAX_BODY_BYTES = 64 * 1024  # a disposition's note is 1000 characters: plenty of room
 JSON = "application/json"
 OPEN_PATHS = frozenset({"/healthz"})  # served without the token: liveness probes
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
-REASONS |= {405: "Method Not Allowed"}
+REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized"}
+REASONS |= {404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 411: "Length Required"}
+REASONS |= {413: "Content Too Large", 415: "Unsupported Media Type"}
 REASONS |= {500: "Internal Server Error", 503: "Service Unavailable"}
 
 
@@ -98,6 +104,28 @@ class Request:
     target: str
     accept: str = ""
     authorization: str = ""
+    content_length: str | None = None
+    content_type: str = ""
+
+    @property
+    def path(self) -> str:
+        return self.target.split("?", 1)[0]
+
+
+class BadRequest(Exception):
+    """A POST the API refuses: ``status`` (400 unless told), what is wrong, and the field."""
+
+    def __init__(self, message: str, field: str | None = None, status: int = 400) -> None:
+        super().__init__(message)
+        self.message, self.field, self.status = message, field, status
+
+
+def error_response(status: int, message: str, field: str | None = None) -> Response:
+    return json_response({"error": message, "field": field}, status)
+
+
+# A POST's handler takes the body's JSON object; it raises BadRequest to refuse it.
+PostHandler = Callable[[dict[str, Any]], Awaitable[Response]]
 
 
 def authorized(authorization: str, token: str | None) -> bool:
@@ -111,9 +139,16 @@ def authorized(authorization: str, token: str | None) -> bool:
 
 
 class Endpoints:
-    def __init__(self, pages: Pages, collector: Collector, token: str | None = None) -> None:
+    def __init__(
+        self,
+        pages: Pages,
+        collector: Collector,
+        token: str | None = None,
+        posts: Mapping[str, PostHandler] | None = None,
+    ) -> None:
         self._pages = pages
         self._token = token
+        self._posts = dict(posts or {})
         self._registry = CollectorRegistry()
         self._registry.register(collector)
         self._routes: dict[str, Callable[[str], Response]] = {
@@ -135,6 +170,8 @@ class Endpoints:
         path = request.target.split("?", 1)[0]
         route = self._routes.get(path)
         if route is None:
+            if path in self._posts:
+                return text_response(405, f"{request.method} not allowed: POST")
             return text_response(404, f"no page {path}; try /status, /metrics, /healthz, /readyz")
         if request.method not in ("GET", "HEAD"):
             return text_response(405, f"{request.method} not allowed: GET or HEAD")
@@ -145,6 +182,48 @@ class Endpoints:
         except Exception:  # a bug in a page must not stop the others, nor the daemon
             log.exception("http_page_failed", path=path)
             return text_response(500, "the page failed: see the daemon's log")
+
+    def refuse_post(self, request: Request) -> Response | None:
+        """Why a POST is refused before its body is read, or None to read it."""
+        if not authorized(request.authorization, self._token):
+            return error_response(401, "the API wants Authorization: Bearer <metrics.token>")
+        if request.path not in self._posts:
+            if request.path in self._routes:
+                return text_response(405, "POST not allowed: GET or HEAD")
+            paths = ", ".join(sorted(self._posts)) or "none"
+            return error_response(404, f"nothing to POST to at {request.path}; try {paths}")
+        return body_refusal(request)
+
+    async def post(self, request: Request, body: bytes) -> Response:
+        """The answer to a POST whose head :meth:`refuse_post` let through."""
+        try:
+            document = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            return error_response(400, f"the body is not JSON: {exc}")
+        if not isinstance(document, dict):
+            return error_response(400, "the body must be a JSON object: {...}")
+        try:
+            return await self._posts[request.path](document)
+        except BadRequest as exc:
+            return error_response(exc.status, exc.message, exc.field)
+        except Exception:  # a bug in a handler must not stop the others, nor the daemon
+            log.exception("http_post_failed", path=request.path)
+            return error_response(500, "the request failed: see the daemon's log")
+
+
+def body_refusal(request: Request) -> Response | None:
+    """Why a POST's body is not read: not JSON, no length, too long; None to read it."""
+    media = request.content_type.split(";", 1)[0].strip().lower()
+    if media and media != JSON:
+        return error_response(415, f"send Content-Type: {JSON}, not {media}")
+    if request.content_length is None:
+        return error_response(411, "a POST needs a Content-Length (no chunked bodies)")
+    length = request.content_length
+    if not length.isdigit():
+        return error_response(400, f"Content-Length {length!r} is not a number")
+    if int(length) > MAX_BODY_BYTES:
+        return error_response(413, f"a body may have at most {MAX_BODY_BYTES} bytes")
+    return None
 
 
 def text_response(status: int, text: str) -> Response:
@@ -160,7 +239,14 @@ def parse_head(head: bytes) -> Request | None:
     headers = {
         k.strip().lower(): v.strip() for k, v in (f.split(":", 1) for f in fields if ":" in f)
     }
-    return Request(parts[0], parts[1], headers.get("accept", ""), headers.get("authorization", ""))
+    return Request(
+        parts[0],
+        parts[1],
+        headers.get("accept", ""),
+        headers.get("authorization", ""),
+        headers.get("content-length"),
+        headers.get("content-type", ""),
+    )
 
 
 def encode(response: Response, head_only: bool) -> bytes:
@@ -206,6 +292,8 @@ class HttpServer:
             request = parse_head(head)
             if request is None:
                 response, method = text_response(400, "not an HTTP/1.x request"), "GET"
+            elif request.method == "POST":
+                method, response = "POST", await self._post(reader, request)
             else:
                 method = request.method
                 response = self._endpoints.respond(request)
@@ -219,3 +307,11 @@ class HttpServer:
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
+
+    async def _post(self, reader: asyncio.StreamReader, request: Request) -> Response:
+        refusal = self._endpoints.refuse_post(request)
+        if refusal is not None:
+            return refusal
+        length = int(request.content_length or 0)
+        body = await asyncio.wait_for(reader.readexactly(length), READ_TIMEOUT_S)
+        return await self._endpoints.post(request, body)

@@ -75,6 +75,9 @@ class CallbackSettings(_Strict):
     # a caller who presses inbound.callback_key is dialled at the next opening of agent_hours,
     # and no sooner than this
     callback_delay_s: Annotated[float, Field(ge=0, le=7 * 86_400)] = 0.0
+    # a customer's "reply 1" (POST /callbacks, dialerd callback request: docs/followups.md) is
+    # met when an agent has them on the line within this of the request
+    deadline_s: Annotated[int, Field(ge=10, le=86_400)] = 600
 
 
 class UnknownCallers(_Strict):

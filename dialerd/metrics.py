@@ -29,6 +29,7 @@ from dialerd.callstats import Histogram
 
 if TYPE_CHECKING:
     from ami import AmiClient
+    from dialerd.callbacks import CallbackKeeper
     from dialerd.campaign import CampaignRunner
     from dialerd.connected_events import ConnectedWriter
     from dialerd.outcomes import OutcomeWriter
@@ -66,6 +67,7 @@ class Watched(Protocol):
     loop_lag: LoopLag
     webhooks: WebhookSender | None
     connected: ConnectedWriter | None
+    callbacks: CallbackKeeper | None
 
 
 class DaemonCollector:
@@ -86,6 +88,7 @@ class DaemonCollector:
         yield from _writer_metrics(self._daemon.outcome_writer)
         yield from _followup_metrics(self._daemon.webhooks)
         yield from _screen_pop_metrics(self._daemon.connected)
+        yield from _callback_metrics(self._daemon.callbacks)
         yield _histogram(
             "dialerd_event_loop_lag_seconds",
             "How late the event loop woke from a 0.25 s sleep",
@@ -322,6 +325,25 @@ def _screen_pop_metrics(writer: ConnectedWriter | None) -> Iterator[Metric]:
     )
     dropped.add_metric([], writer.dropped if writer is not None else 0)
     return iter((pending, dropped))
+
+
+def _callback_metrics(keeper: CallbackKeeper | None) -> Iterator[Metric]:
+    """Settled callback requests by campaign, as PostgreSQL counts them (every node alike)."""
+    met = CounterMetricFamily(
+        "dialerd_callbacks_deadline_met",
+        "Callback requests whose customer reached an agent by the deadline",
+        labels=["campaign"],
+    )
+    missed = CounterMetricFamily(
+        "dialerd_callbacks_deadline_missed",
+        "Callback requests not connected to an agent by the deadline",
+        labels=["campaign"],
+    )
+    totals = keeper.totals() if keeper is not None else {}
+    for campaign, (met_count, missed_count) in totals.items():
+        met.add_metric([campaign], met_count)
+        missed.add_metric([campaign], missed_count)
+    return iter((met, missed))
 
 
 def _histogram(

@@ -38,6 +38,7 @@ from dialerd.domain import (
 from dialerd.followups import FollowupRules
 from dialerd.limits import AttemptHistory, LimitReached, Limits
 from dialerd.reasons import LeadOutlook
+from dialerd.storage.callbacks_sql import settle_outcomes
 from dialerd.storage.connect import make_engine
 from dialerd.storage.dialing_sql import (
     APPLY_NEXT_DIAL,
@@ -199,6 +200,7 @@ class PgStore:
             dials = {attempt_id: item[1] for attempt_id, item in batch.items()}
             await enqueue_outcome_events(connection, results, dials, self.followup_rules)
             await enqueue_switch_events(connection, switched, results, self.followup_rules)
+            await settle_outcomes(connection, results, self.followup_rules.keys())
 
     async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int:
         """Give back leased, not yet dialled phones (at shutdown); returns how many."""

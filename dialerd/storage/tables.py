@@ -25,6 +25,7 @@ __all__ = [
     "E164_PATTERN",
     "blocked_dials",
     "call_attempts",
+    "callback_requests",
     "caller_id_state_changes",
     "campaigns",
     "channel_switch_events",
@@ -437,4 +438,52 @@ inbound_calls = sa.Table(
     sa.Index("ix_inbound_calls_started_at", "started_at"),
     sa.Index("ix_inbound_calls_lead_id", "lead_id"),
     sa.Index("ix_inbound_calls_caller", "caller"),
+)
+
+callback_requests = sa.Table(
+    "callback_requests",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("campaign_id", sa.BigInteger, nullable=False),
+    sa.Column("lead_id", sa.BigInteger, nullable=False),
+    sa.Column("phone_id", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deadline", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempt_id", UUID(as_uuid=True), nullable=True),
+    _timestamp("dialled_at"),
+    _timestamp("connected_at"),
+    sa.Column("outcome", sa.Text, nullable=True),
+    sa.Column("met", sa.Boolean, nullable=True),
+    _timestamp("settled_at"),
+    sa.PrimaryKeyConstraint("id", name="pk_callback_requests"),
+    sa.ForeignKeyConstraint(
+        ["campaign_id"], ["campaigns.id"], name="fk_callback_requests_campaign_id"
+    ),
+    sa.ForeignKeyConstraint(
+        ["lead_id"], ["leads.id"], name="fk_callback_requests_lead_id", ondelete="CASCADE"
+    ),
+    sa.ForeignKeyConstraint(
+        ["phone_id"], ["lead_phones.id"], name="fk_callback_requests_phone_id", ondelete="CASCADE"
+    ),
+    sa.ForeignKeyConstraint(
+        ["attempt_id"], ["call_attempts.attempt_id"], name="fk_callback_requests_attempt_id"
+    ),
+    sa.CheckConstraint("source IN ('api', 'cli')", name="ck_callback_requests_source"),
+    sa.CheckConstraint("deadline >= requested_at", name="ck_callback_requests_deadline"),
+    sa.CheckConstraint("(met IS NULL) = (settled_at IS NULL)", name="ck_callback_requests_settled"),
+    sa.Index(
+        "ix_callback_requests_open",
+        "campaign_id",
+        "due_at",
+        postgresql_where=sa.text("settled_at IS NULL"),
+    ),
+    sa.Index("ix_callback_requests_lead_id", "lead_id"),
+    sa.Index(
+        "uq_callback_requests_one_open_per_lead",
+        "lead_id",
+        unique=True,
+        postgresql_where=sa.text("settled_at IS NULL"),
+    ),
 )

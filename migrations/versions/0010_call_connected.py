@@ -1,7 +1,7 @@
 """The follow-up outbox takes a new kind: ``call_connected`` (screen pop, docs/agents.md).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 
 Hand-written: ``dialerd/storage/tables.py`` must describe the same schema (a test compares them).
@@ -14,9 +14,8 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010"
-# MERGE NOTE: written as "0007" (as asked); "0008" since main (with inbound's 0008) was merged
-# into this branch. Once callbacks' 0009 is merged, this must follow it ("0009").
-down_revision = "0008"
+# Written as "0007" (as asked), then "0008" (inbound's); "0009" since callbacks' 0009 was merged.
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

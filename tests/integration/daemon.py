@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -247,3 +249,18 @@ async def wait_until(check: Any, timeout_s: float, interval_s: float = 2.0) -> N
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout_s} s: {value}")
         await asyncio.sleep(interval_s)
+
+
+def post_json(port: int, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """POST JSON to the daemon; (status, JSON answer), error statuses included."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())

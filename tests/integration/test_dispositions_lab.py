@@ -5,7 +5,8 @@ Two dispositions for that attempt then reach Asterisk the two ways the snippet d
 the dialplan (``Gosub(dialerd-disposition,...)``, from a Local channel the test originates)
 and a CRM's AMI action ``UserEvent``. Both must end up in ``dispositions``, the newest
 counting; one for an attempt that does not exist must be refused and logged, not stored.
-Also ``dialerd disposition`` as an admin runs it.
+Also ``dialerd disposition`` as an admin runs it, and ``POST /dispositions`` as a CRM sends
+it: the same codes accepted, the same refusals.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from pathlib import Path
 import pytest
 
 from ami import AmiClient
-from tests.integration.daemon import Dialer, fresh_database, lab_world, query, wait_until
+from tests.integration.daemon import (
+    Dialer,
+    fresh_database,
+    lab_world,
+    post_json,
+    query,
+    wait_until,
+)
 from tests.integration.lab import Lab
 
 # A fresh number each run (Asterisk's CDR keeps earlier runs' calls); the world decides.
@@ -130,3 +138,37 @@ async def test_the_admin_command_records_and_refuses(
     )
     rows = await query(database, "SELECT attempt_id, disposition, agent, source FROM dispositions")
     assert [tuple(r) for r in rows] == [(attempt, "not_interested", "agent05", "cli")]
+
+
+async def test_the_http_api_records_and_refuses_like_the_other_paths(
+    lab: Lab, database: str, tmp_path: Path
+) -> None:
+    dialer = Dialer(lab, database, tmp_path)
+    (tmp_path / "leads.csv").write_text(f"external_id,name,phone\nL1,Olena,{NUMBER}\n")
+    dialer.import_csv(tmp_path / "leads.csv")
+    port = dialer.metrics_port
+    async with lab_world(lab, **ALL_BUSY):
+        dialer.start()
+        try:
+            attempt = await one_attempt(database)
+            sale = {"attempt_id": str(attempt), "disposition": "Sale", "agent": "agent07"}
+            status, stored = post_json(port, "/dispositions", {**sale, "note": "two units"})
+            bad_code = post_json(port, "/dispositions", {**sale, "disposition": "sale!"})
+            unknown = post_json(port, "/dispositions", {**sale, "attempt_id": str(uuid.uuid4())})
+            not_text = post_json(port, "/dispositions", {**sale, "attempt_id": 5})
+        finally:
+            assert dialer.stop() == 0
+    assert status == 201, stored
+    assert (stored["attempt_id"], stored["disposition"], stored["note"]) == (
+        str(attempt),
+        "sale",
+        "two units",
+    )
+    cli_message = "disposition 'sale!': use letters, digits, _ or -, up to 40 characters"
+    assert bad_code == (400, {"error": cli_message, "field": "disposition"})
+    assert unknown[0] == 404
+    assert unknown[1]["field"] == "attempt_id"
+    assert "no call attempt" in unknown[1]["error"]
+    assert not_text == (400, {"error": "attempt_id: give a string", "field": "attempt_id"})
+    rows = await query(database, "SELECT attempt_id, disposition, agent, source FROM dispositions")
+    assert [tuple(r) for r in rows] == [(attempt, "sale", "agent07", "api")]

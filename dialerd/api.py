@@ -1,0 +1,96 @@
+"""The HTTP API's POSTs: an agent's disposition, a customer's callback request (docs/api.md).
+
+Each handler checks the JSON body with the same function as the other ways in (the AMI user
+event and ``dialerd disposition``; ``dialerd callback request``), so all of them accept the
+same things, and answers what was stored. A refusal names the body's field at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+
+from dialerd.callbacks import InvalidCallback, NoSuchLead, deadline_of, parse_ask, reopens_for
+from dialerd.config import Campaign
+from dialerd.dispositions import InvalidDisposition, parse_disposition
+from dialerd.http import BadRequest, PostHandler, Response, json_response
+from dialerd.ports import Clock
+from dialerd.storage import PgStore, StorageUnavailable
+from dialerd.storage.callbacks import PgCallbacks
+from dialerd.storage.dispositions import PgDispositions, UnknownAttempt
+
+__all__ = ["Api"]
+
+log = structlog.get_logger("dialerd.api")
+
+
+def _text(body: Mapping[str, Any], name: str, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{name}: give a string", name)
+    return value
+
+
+class Api:
+    """The POST handlers, over the daemon's store and its running campaigns."""
+
+    def __init__(
+        self, store: PgStore, campaigns: Callable[[], Mapping[str, Campaign]], clock: Clock
+    ) -> None:
+        self._dispositions = PgDispositions(store)
+        self._callbacks = PgCallbacks(store)
+        self._campaigns = campaigns
+        self._clock = clock
+
+    def routes(self) -> dict[str, PostHandler]:
+        return {"/dispositions": self.disposition, "/callbacks": self.callback}
+
+    async def disposition(self, body: dict[str, Any]) -> Response:
+        """``{"attempt_id", "disposition", "agent"?, "note"?}``: 201 with the stored row."""
+        attempt_id = _text(body, "attempt_id", required=True) or ""
+        code = _text(body, "disposition", required=True) or ""
+        agent, note = _text(body, "agent"), _text(body, "note")
+        try:
+            disposition = parse_disposition(attempt_id, code, agent, note, "api")
+            recorded = await self._dispositions.record(disposition)
+        except InvalidDisposition as exc:
+            raise BadRequest(str(exc), exc.field) from None
+        except UnknownAttempt as exc:
+            raise BadRequest(str(exc), "attempt_id", status=404) from None
+        except StorageUnavailable as exc:
+            raise BadRequest(f"not recorded, try again: {exc}", status=503) from None
+        log.info("disposition_recorded", id=recorded.disposition_id, source="api")
+        document = {
+            "id": recorded.disposition_id,
+            "attempt_id": str(disposition.attempt_id),
+            "disposition": disposition.code,
+            "agent": disposition.agent,
+            "note": disposition.note,
+            "recorded_at": recorded.created_at.isoformat(),
+        }
+        return json_response(document, 201)
+
+    async def callback(self, body: dict[str, Any]) -> Response:
+        """``{"campaign", "lead_id" | "phone"}``: 201 with the new request, 200 with the
+        lead's open one."""
+        campaigns = self._campaigns()
+        try:
+            ask = parse_ask(body, "api", lambda name: deadline_of(campaigns.get(name)))
+            campaign = campaigns[ask.campaign]
+            now = self._clock.now()
+            record = await self._callbacks.request(
+                ask, now, reopens_for(campaign), events=campaign.followups is not None
+            )
+        except InvalidCallback as exc:
+            status = 404 if exc.field == "campaign" else 400
+            raise BadRequest(str(exc), exc.field, status) from None
+        except NoSuchLead as exc:
+            raise BadRequest(str(exc), "lead_id" if ask.lead_id else "phone", 404) from None
+        except StorageUnavailable as exc:
+            raise BadRequest(f"not recorded, try again: {exc}", status=503) from None
+        log.info("callback_requested", campaign=ask.campaign, id=record.row["id"], source="api")
+        return json_response(record.document(), 201 if record.created else 200)
