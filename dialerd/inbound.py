@@ -22,13 +22,14 @@ import enum
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 import phonenumbers
 
 from dialerd.config import Campaign
 from dialerd.inbound_settings import InboundSettings
 from dialerd.screen_pop import encoded
+from dialerd.windows import customer_for
 
 __all__ = [
     "INBOUND_EVENTS",
@@ -157,6 +158,7 @@ def route_variables(
         ("DIALERD_KEY_WAIT_S", f"{settings.key_wait_s:g}"),
         ("DIALERD_CALLBACK_KEY", settings.callback_key or ""),
         ("DIALERD_CALLBACK_SOUND", settings.callback_sound),
+        ("DIALERD_CALLBACK_TIME_SOUND", settings.callback_time_sound or ""),
         ("__DIALERD_BUSINESS", route.business),
         ("__DIALERD_CALLBACK", str(inbound_id)),
     ]
@@ -176,9 +178,41 @@ def route_variables(
     return [*variables, ("DIALERD_ROUTE", route.kind.value)]
 
 
-def callback_time(campaign: Campaign, now: datetime) -> datetime | None:
-    """When a caller who asked to be called back is dialled: the next opening of the agent
-    hours, no sooner than ``callbacks.callback_delay_s`` (None: the hours never open)."""
+def callback_time(
+    campaign: Campaign, now: datetime, chosen: datetime | None = None
+) -> datetime | None:
+    """When a caller who asked to be called back is dialled: the time they chose, or the
+    next opening of the agent hours at or after it, no sooner than
+    ``callbacks.callback_delay_s`` (None: the hours never open)."""
     earliest = now + timedelta(seconds=campaign.callbacks.callback_delay_s)
+    if chosen is not None:
+        earliest = max(earliest, chosen)
     hours = campaign.callbacks.agent_hours
     return earliest if hours is None else hours.next_open(earliest)
+
+
+def caller_zone(campaign: Campaign, number: str) -> tzinfo:
+    """The zone a caller's HHMM is read in: their number's (the first, for a country of
+    several zones), else the campaign's calling-window fallback, else its agent hours'."""
+    window = campaign.calling_window
+    hours = campaign.callbacks.agent_hours
+    fallback = window.fallback_time_zone if window else hours.time_zone if hours else "UTC"
+    return customer_for(number, None, fallback).zones[0]
+
+
+def chosen_time(digits: str, zone: tzinfo, now: datetime) -> datetime | None:
+    """The next moment the caller's clock shows HH:MM (four keypad digits), as UTC; None
+    for anything else (no digits, a wrong hour or minute): the caller did not choose."""
+    if len(digits) != 4 or not digits.isdigit():
+        return None
+    hour, minute = int(digits[:2]), int(digits[2:])
+    if hour > 23 or minute > 59:
+        return None
+    local = now.astimezone(zone)
+    for days in range(3):  # a time already past today is tomorrow's (DST: the day after)
+        day = local.date() + timedelta(days=days)
+        wall = datetime.combine(day, time(hour, minute), tzinfo=zone)
+        at = wall.astimezone(UTC)
+        if at > now and at.astimezone(zone).replace(tzinfo=None) == wall.replace(tzinfo=None):
+            return at
+    return None

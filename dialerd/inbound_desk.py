@@ -46,7 +46,9 @@ from dialerd.inbound import (
     Route,
     callback_time,
     caller_number,
+    caller_zone,
     choose_route,
+    chosen_time,
     route_variables,
 )
 from dialerd.inbound_settings import InboundSettings
@@ -263,7 +265,7 @@ class InboundDesk:
         called = caller_number(event.get("Called") or "", event.get("Called") or "") or ""
         caller = caller_number(event.get("Caller") or "", called)
         inbound_id = _int(event.get("Inbound"))
-        why_not = await self._book(caller, called)
+        why_not = await self._book(caller, called, event.get("At") or "")
         if why_not is None and inbound_id:
             await self._finish(inbound_id, InboundOutcome.CALLBACK_REQUESTED, None, None)
         elif why_not is not None:
@@ -273,7 +275,7 @@ class InboundDesk:
             event.get("Channel") or "", [("DIALERD_CALLBACK_SET", answer)]
         )
 
-    async def _book(self, caller: str | None, called: str) -> str | None:
+    async def _book(self, caller: str | None, called: str, digits: str) -> str | None:
         """None when the caller's phone is due at the callback time, else why not."""
         match = await self._find_number(caller, called)
         if match is None or caller is None:
@@ -281,7 +283,11 @@ class InboundDesk:
         campaign = self._world()[0].get(match.campaign)
         if campaign is None:
             return f"campaign {match.campaign} is not configured"
-        at = callback_time(campaign, self._now())
+        now = self._now()
+        chosen = chosen_time(digits, caller_zone(campaign, caller), now)
+        if digits and chosen is None:
+            log.info("callback_time_not_understood", digits=digits)  # the next opening then
+        at = callback_time(campaign, now, chosen)
         if at is None:
             return "the campaign's agent hours never open"
         try:

@@ -97,6 +97,10 @@ class InboundSettings(_Strict):
     key_wait_s: Annotated[float, Field(ge=1, le=30)] = 5.0  # after the message, for a key
     callback_key: Annotated[str | None, Field(pattern=r"^[0-9*]$")] = "1"  # None: not offered
     callback_sound: Sound = "auth-thankyou"  # confirms the callback is booked
+    # after the callback key, the prompt asking for a time as four digits HHMM on the
+    # caller's own clock (none within key_wait_s: the next opening of the agent hours);
+    # Asterisk ships no such prompt, so record one (docs/callbacks.md); null: not asked
+    callback_time_sound: Sound | None = None
     unknown: UnknownCallers = UnknownCallers()
 
     @model_validator(mode="after")

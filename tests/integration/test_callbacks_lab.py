@@ -16,16 +16,20 @@ import json
 import random
 import urllib.request
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from ami import AmiClient, Event, EventStream
+from dialerd.inbound import chosen_time
 from tests.integration.daemon import Dialer, fresh_database, lab_world, query, wait_until
 from tests.integration.lab import Lab
 
 POOL_X = "+442079460011"
+KYIV = ZoneInfo("Europe/Kyiv")  # the customers' numbers are Ukrainian
 AGENT = "agent95"
 AGENT_INTERFACE = f"Local/{AGENT}@lab-agents/n"
 ANSWER_SHORT = {"LAB_ANSWER_PCT": "100", "LAB_RING_MIN_S": "1", "LAB_RING_MAX_S": "1",
@@ -184,9 +188,16 @@ async def test_the_message_keys_book_a_callback_and_opt_out_for_every_campaign(
     number = fresh_number()
     rival = CAMPAIGN.replace('business_name: "Lab Energy"', 'business_name: "Rival"')
     dialer = Dialer(
-        lab, database, tmp_path, campaign_yaml=CAMPAIGN, more_campaigns={"rival": rival}
+        lab,
+        database,
+        tmp_path,
+        campaign_yaml=CAMPAIGN,
+        more_campaigns={"rival": rival},
+        extra_config="inbound:\n  callback_time_sound: beep\n",
     )
     (tmp_path / "leads.csv").write_text(f"external_id,name,phone\nL1,Olena,{number}\n")
+    # three hours ahead on the customer's (Kyiv) clock: never today's past, never ambiguous
+    hhmm = (datetime.now(KYIV) + timedelta(hours=3)).strftime("%H%M")
     dialer.import_csv(tmp_path / "leads.csv")
     dialer.cli("leads", "import", "rival", str(tmp_path / "leads.csv"))  # the newest lead
     async with lab_world(lab, **ANSWER_SHORT) as ami:
@@ -194,7 +205,8 @@ async def test_the_message_keys_book_a_callback_and_opt_out_for_every_campaign(
         try:
             await wait_until(lambda: started(dialer), timeout_s=20, interval_s=0.3)
             async with ami.events() as stream:
-                booked = await press(ami, stream, number, "1")
+                booked = await press(ami, stream, number, "1", then=hhmm)
+                keyed_at = datetime.now(UTC)
                 await wait_until(lambda: ended(database, 1), timeout_s=10, interval_s=0.3)
                 schedule = await query(database, SCHEDULE)
                 confirmed = await press(ami, stream, number, "9")
@@ -212,25 +224,36 @@ async def test_the_message_keys_book_a_callback_and_opt_out_for_every_campaign(
         ("no agent logged in", "opted_out", number),
     ]
     # the newest lead's campaign books the callback: due from the moment it is asked for
-    assert [tuple(r) for r in schedule] == [
+    assert [tuple(r)[:3] for r in schedule] == [
         ("labtest", "scheduled", False),
         ("rival", "scheduled", True),
     ]
+    # ...at the time the caller keyed, on their own clock
+    assert schedule[1]["next_dial_at"] == chosen_time(hhmm, KYIV, keyed_at - timedelta(minutes=1))
     assert await query(database, "SELECT 1 FROM call_attempts") == []
 
 
 SCHEDULE = """
-SELECT c.name, s.state, s.next_dial_at >= (SELECT min(started_at) FROM inbound_calls) AS booked
+SELECT c.name, s.state, s.next_dial_at >= (SELECT min(started_at) FROM inbound_calls) AS booked,
+       s.next_dial_at
 FROM phone_schedule s JOIN campaigns c ON c.id = s.campaign_id ORDER BY c.name
 """
 
 
-async def press(ami: AmiClient, stream: EventStream, number: str, key: str) -> Event:
-    """Call the pool number back, press `key` at the message; the sound played in answer."""
+async def press(
+    ami: AmiClient, stream: EventStream, number: str, key: str, then: str = ""
+) -> Event:
+    """Call the pool number back, press `key` at the message, and key `then` at the next
+    prompt if given (the callback time); the sound played in answer."""
     await call_back(ami, number, POOL_X)
     reading = await next_event(stream, lambda e: _app(e) == "Read", 15)
     customer = (reading.get("Channel") or "").replace(";2", ";1")
     await ami.send_action("PlayDTMF", {"Channel": customer, "Digit": key})
+    if then:
+        await next_event(stream, lambda e: _app(e) == "Read", 15)
+        for digit in then:
+            await ami.send_action("PlayDTMF", {"Channel": customer, "Digit": digit})
+            await asyncio.sleep(0.3)
     return await next_event(stream, lambda e: _app(e) == "Playback", 15)
 
 

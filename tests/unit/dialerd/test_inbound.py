@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,7 +20,9 @@ from dialerd.inbound import (
     RouteKind,
     callback_time,
     caller_number,
+    caller_zone,
     choose_route,
+    chosen_time,
     route_variables,
 )
 from dialerd.inbound_desk import InboundDesk
@@ -264,6 +267,55 @@ def test_a_callback_is_due_at_the_next_opening_after_the_delay(
     callbacks: dict[str, object], expected: datetime
 ) -> None:
     assert callback_time(campaign(**callbacks), SUNDAY_NOON) == expected
+
+
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+@pytest.mark.parametrize(
+    ("digits", "now", "expected"),
+    [
+        ("1430", MONDAY_NOON, datetime(2026, 11, 30, 12, 30, tzinfo=UTC)),  # 14:30 Kyiv, today
+        ("1000", MONDAY_NOON, datetime(2026, 12, 1, 8, 0, tzinfo=UTC)),  # past: tomorrow's
+        ("1400", MONDAY_NOON, datetime(2026, 12, 1, 12, 0, tzinfo=UTC)),  # now exactly: tomorrow
+        # 03:30 does not exist in Kyiv on 2027-03-28 (clocks go 03:00 -> 04:00): the next day's
+        (
+            "0330",
+            datetime(2027, 3, 27, 12, 0, tzinfo=UTC),
+            datetime(2027, 3, 29, 0, 30, tzinfo=UTC),
+        ),
+        ("2599", MONDAY_NOON, None),
+        ("1260", MONDAY_NOON, None),
+        ("143", MONDAY_NOON, None),
+        ("", MONDAY_NOON, None),
+        ("14*0", MONDAY_NOON, None),
+    ],
+)
+def test_a_callers_hhmm_is_the_next_such_moment_on_their_clock(
+    digits: str, now: datetime, expected: datetime | None
+) -> None:
+    assert chosen_time(digits, KYIV, now) == expected
+
+
+def test_a_chosen_time_is_read_in_the_callers_zone_and_kept_inside_agent_hours() -> None:
+    hours = campaign(agent_hours=HOURS)  # Mon-Fri 09:00-18:00 London
+    zone = caller_zone(hours, "+380501234567")
+    assert zone == KYIV
+    chosen = chosen_time("1900", zone, MONDAY_NOON)  # 17:00 London: inside the hours
+    assert callback_time(hours, MONDAY_NOON, chosen) == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
+    late = chosen_time("2300", zone, MONDAY_NOON)  # 21:00 London: the next opening after it
+    assert callback_time(hours, MONDAY_NOON, late) == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert caller_zone(hours, "anonymous") == ZoneInfo("Europe/London")  # the hours' zone
+
+
+async def test_a_callback_at_a_chosen_time_is_booked_for_it() -> None:
+    log, channels = FakeLog(MATCH), Channels()
+    work = desk(log, FlakyDnc(0), channels, Affinity())
+    work.offer(
+        event("DialerdCallbackRequest", Inbound="41", Called=POOL_X, Caller=CUSTOMER, At="1530")
+    )
+    await run_until(lambda: len(channels.set) == 1, work)
+    assert log.booked == [(7, 3, CUSTOMER, datetime(2026, 11, 30, 15, 30, tzinfo=UTC))]
 
 
 async def test_the_callback_key_books_the_callers_phone_and_says_so() -> None:
