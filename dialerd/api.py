@@ -1,4 +1,5 @@
-"""The HTTP API's POSTs: an agent's disposition, a customer's callback request (docs/api.md).
+"""The HTTP API's POSTs: an agent's disposition, a customer's callback request, a customer's
+preferred call time (docs/api.md).
 
 Each handler checks the JSON body with the same function as the other ways in (the AMI user
 event and ``dialerd disposition``; ``dialerd callback request``), so all of them accept the
@@ -16,10 +17,12 @@ from dialerd.callbacks import InvalidCallback, NoSuchLead, deadline_of, parse_as
 from dialerd.config import Campaign
 from dialerd.dispositions import InvalidDisposition, parse_disposition
 from dialerd.http import BadRequest, PostHandler, Response, json_response
+from dialerd.leads_import import InvalidValue, call_window_of
 from dialerd.ports import Clock
 from dialerd.storage import PgStore, StorageUnavailable
 from dialerd.storage.callbacks import PgCallbacks
 from dialerd.storage.dispositions import PgDispositions, UnknownAttempt
+from dialerd.storage.preferred import set_call_window
 
 __all__ = ["Api"]
 
@@ -41,13 +44,18 @@ class Api:
     def __init__(
         self, store: PgStore, campaigns: Callable[[], Mapping[str, Campaign]], clock: Clock
     ) -> None:
+        self._store = store
         self._dispositions = PgDispositions(store)
         self._callbacks = PgCallbacks(store)
         self._campaigns = campaigns
         self._clock = clock
 
     def routes(self) -> dict[str, PostHandler]:
-        return {"/dispositions": self.disposition, "/callbacks": self.callback}
+        return {
+            "/dispositions": self.disposition,
+            "/callbacks": self.callback,
+            "/preferred-time": self.preferred_time,
+        }
 
     async def disposition(self, body: dict[str, Any]) -> Response:
         """``{"attempt_id", "disposition", "agent"?, "note"?}``: 201 with the stored row."""
@@ -94,3 +102,25 @@ class Api:
             raise BadRequest(f"not recorded, try again: {exc}", status=503) from None
         log.info("callback_requested", campaign=ask.campaign, id=record.row["id"], source="api")
         return json_response(record.document(), 201 if record.created else 200)
+
+    async def preferred_time(self, body: dict[str, Any]) -> Response:
+        """``{"lead_id", "call_window": "HH:MM-HH:MM" | null}``: the customer's chosen time,
+        in their own time zone; the lead's next attempts fall inside it (200)."""
+        lead_id = body.get("lead_id")
+        if not isinstance(lead_id, int) or isinstance(lead_id, bool):
+            raise BadRequest("lead_id: give the lead's id, a number", "lead_id")
+        text = body.get("call_window")
+        if text is not None and not isinstance(text, str):
+            raise BadRequest("call_window: give HH:MM-HH:MM or null", "call_window")
+        try:
+            window = call_window_of(text or "")
+            found = await set_call_window(self._store, lead_id, window)
+        except InvalidValue as exc:
+            raise BadRequest(str(exc), "call_window") from None
+        except StorageUnavailable as exc:
+            raise BadRequest(f"not recorded, try again: {exc}", status=503) from None
+        if not found:
+            raise BadRequest(f"no lead {lead_id}", "lead_id", status=404)
+        shown = None if window is None else "-".join(t.strftime("%H:%M") for t in window)
+        log.info("preferred_time_set", lead_id=lead_id, call_window=shown)
+        return json_response({"lead_id": lead_id, "call_window": shown}, 200)

@@ -388,6 +388,12 @@ def _time_zone(name: str) -> str | None:
     return name
 
 
+def call_window_of(text: str) -> tuple[time, time] | None:
+    """``HH:MM-HH:MM`` as the lead's preferred window (the file's and the API's rule);
+    empty: none. Raises InvalidValue saying what is wrong."""
+    return _window(text, "", "")
+
+
 def _window(window: str, start: str, end: str) -> tuple[time, time] | None:
     if not window and (start or end):
         if not (start and end):
