@@ -106,7 +106,7 @@ class PgReconcile:
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    """cdr_pgsql writes UTC (usegmtime=yes) without a zone."""
+    """cdr_pgsql writes UTC (timezone=UTC in cdr_pgsql.conf) without a zone."""
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)

@@ -503,7 +503,7 @@ def _cdr_text(name: str) -> sa.Column[str]:
 
 
 # Asterisk's own CDRs, written by its cdr_pgsql module (0011): it fills every column named like
-# a CDR variable. Times are UTC without a zone (cdr_pgsql writes none; usegmtime=yes).
+# a CDR variable. Times are UTC without a zone (cdr_pgsql writes none; timezone=UTC).
 asterisk_cdr = sa.Table(
     "asterisk_cdr",
     metadata,

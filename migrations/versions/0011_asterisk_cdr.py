@@ -8,7 +8,7 @@ Asterisk's cdr_pgsql inserts, into ``asterisk_cdr``, every column of the table w
 CDR variable (docs/operations.md, "Asterisk's CDRs in PostgreSQL"); the daemon reads the rows
 of attempts that ended ``unknown`` and records their true outcome (docs/reliability.md).
 Times are ``timestamp`` without a zone: cdr_pgsql writes them without one, in UTC with
-``usegmtime=yes`` (config/asterisk/cdr_pgsql.conf).
+``timezone=UTC`` (config/asterisk/cdr_pgsql.conf).
 
 Hand-written: ``dialerd/storage/tables.py`` must describe the same schema (a test compares them).
 """
