@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.daemon import Dialer, fresh_database, lab_world, query, wait_until
+from tests.integration.fault_checks import cdr_time
 from tests.integration.lab import Lab
 from tests.integration.test_campaign_lab import (
     CDR_OUTCOME,
@@ -85,6 +86,7 @@ async def test_calls_ended_while_the_daemon_was_dead_get_asterisks_outcome_after
         (row,) = cdr[str(attempt["attempt_id"])]
         assert attempt["outcome_before"] == "unknown"
         assert attempt["outcome"] == cdr_outcome(row), (attempt, row)
+        assert attempt["ended_at"] == cdr_time(row, "end"), (attempt, row)  # Asterisk's end
         if attempt["outcome"] in ("connected", "abandoned"):
             assert queue.get(str(attempt["attempt_id"])) == attempt["outcome"], (attempt, row)
     # Only attempts Asterisk never saw (a kill between the row and the Originate) stay unknown.
