@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -80,6 +81,8 @@ async def test_calls_ended_while_the_daemon_was_dead_get_asterisks_outcome_after
     }
     cdr = asterisk_view(lab, set(attempts))
     reconciled = [a for a in attempts.values() if a["reconciled_at"] is not None]
+    mix = Counter(a["outcome"] for a in reconciled)
+    print(f"reconciled from the CDR: {len(reconciled)} {dict(sorted(mix.items()))}")
     assert len(reconciled) >= 5, "the kill must leave calls that ended unseen"
     queue = queue_outcomes(lab, set(attempts))
     for attempt in reconciled:
