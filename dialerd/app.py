@@ -56,6 +56,7 @@ from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
 from dialerd.probes import LeadCounter, LoopLag
 from dialerd.progress import progress_line
+from dialerd.reconcile import Reconciler
 from dialerd.rotation import CallerIdRotator, rebuild_if_lost
 from dialerd.sdnotify import Notifier
 from dialerd.service import ReloadResult, dialing_status, ping_redis
@@ -69,6 +70,7 @@ from dialerd.storage.dnc import PgDncLists
 from dialerd.storage.inbound import PgInbound
 from dialerd.storage.lead_counts import PgLeadCounts
 from dialerd.storage.outbox import PgOutbox
+from dialerd.storage.reconcile_sql import PgReconcile
 from dialerd.storage.screen_pop_sql import PgConnectedEvents
 from dialerd.webhooks import WebhookSender
 
@@ -185,6 +187,8 @@ class Daemon:
         self._started_at = self.clock.now()
         self.connected: ConnectedWriter | None = None
         self.callbacks: CallbackKeeper | None = None  # overdue callbacks, met/missed counts
+        self.reconciler: Reconciler | None = None  # unknown outcomes settled from CDRs
+        self._cdr_store: PgStore | None = None  # where Asterisk's CDRs are, if not here
 
     # ---- start and stop --------------------------------------------------------
 
@@ -240,6 +244,8 @@ class Daemon:
             await self._close_stores(store)
 
     async def _close_stores(self, store: PgStore) -> None:
+        if self._cdr_store is not None:
+            await self._cdr_store.close()
         if self._dnc_lists is not None:
             await self._dnc_lists.close()
         await store.close()
@@ -283,6 +289,7 @@ class Daemon:
                 self._spawn(self.webhooks.run(), "webhooks")
             if self.connected is not None:
                 self._spawn(self.connected.run(), "call-connected-events")
+            self._start_reconciler()
             if isinstance(self.store, PgStore):  # settles overdue callbacks, counts them
                 self.callbacks = CallbackKeeper(PgCallbacks(self.store), self.clock, self._followed)
                 self._spawn(self.callbacks.run(), "callbacks")
@@ -533,6 +540,23 @@ class Daemon:
             retry_at = now + timedelta(seconds=UNKNOWN_RETRY_S)
             writer.put(result, [NextDial(attempt.phone_id, PhoneState.SCHEDULED, retry_at)])
         log.info("attempts_reconciled", open=len(open_attempts), adopted=adopted)
+
+    def _start_reconciler(self) -> None:
+        """Unknown outcomes settled from Asterisk's CDRs (dialerd/reconcile.py)."""
+        settings = self.config.reconcile
+        if not settings.enabled or not isinstance(self.store, PgStore):
+            return
+        cdr = settings.cdr_database
+        if cdr is not None:
+            self._cdr_store = PgStore(database_url(cdr.url, cdr.reveal()), pool_size=1)
+        storage = PgReconcile(self.store, self._cdr_store)
+        self.reconciler = Reconciler(
+            storage,
+            self.clock.now,
+            interval_s=settings.interval_s,
+            lookback_h=settings.lookback_h,
+        )
+        self._spawn(self.reconciler.run(), "cdr-reconcile")
 
     def _followed(self) -> list[str]:
         return list(self.followups)

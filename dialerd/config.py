@@ -89,6 +89,17 @@ class RedisSettings(SecretSource):
     url: Annotated[str, Field(pattern=r"^rediss?://")]
 
 
+class ReconcileSettings(Strict):
+    """Attempts that ended `unknown` get their true outcome from Asterisk's CDRs, which
+    cdr_pgsql writes into `asterisk_cdr` (docs/operations.md): in the dialer's database, or
+    in `cdr_database` when Asterisk writes them elsewhere."""
+
+    enabled: bool = True
+    interval_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
+    lookback_h: Annotated[float, Field(gt=0, le=24 * 31)] = 24.0
+    cdr_database: DatabaseSettings | None = None
+
+
 class MetricsSettings(Strict):
     """Where /metrics, /status, /healthz and /readyz are served, and who may read them.
 
@@ -126,6 +137,7 @@ class MainConfig(Strict):
         description="channel and calls-per-second caps per trunk, shared by all campaigns",
     )
     inbound: InboundSettings = InboundSettings()  # customers calling pool numbers back
+    reconcile: ReconcileSettings = ReconcileSettings()  # unknown outcomes settled from CDRs
 
 
 class DialSettings(Strict):

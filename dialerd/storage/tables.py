@@ -23,6 +23,7 @@ __all__ = [
     "ACTIVE_STATES",
     "DISPOSITION_PATTERN",
     "E164_PATTERN",
+    "asterisk_cdr",
     "blocked_dials",
     "call_attempts",
     "callback_requests",
@@ -177,6 +178,8 @@ call_attempts = sa.Table(
     sa.Column("agent", sa.Text, nullable=True),
     sa.Column("hold_s", sa.REAL, nullable=True),
     sa.Column("talk_s", sa.REAL, nullable=True),
+    _timestamp("reconciled_at"),
+    sa.Column("outcome_before", sa.Text, nullable=True),
     sa.PrimaryKeyConstraint("attempt_id", name="pk_call_attempts"),
     sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name="fk_call_attempts_campaign_id"),
     sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name="fk_call_attempts_lead_id"),
@@ -195,6 +198,12 @@ call_attempts = sa.Table(
         "ix_call_attempts_open_by_node",
         "node",
         postgresql_where=sa.text("ended_at IS NULL"),
+    ),
+    # What the CDR reconciler looks for (0011): attempts that ended unknown, not yet settled.
+    sa.Index(
+        "ix_call_attempts_unreconciled",
+        "ended_at",
+        postgresql_where=sa.text("outcome = 'unknown' AND reconciled_at IS NULL"),
     ),
 )
 
@@ -486,4 +495,36 @@ callback_requests = sa.Table(
         unique=True,
         postgresql_where=sa.text("settled_at IS NULL"),
     ),
+)
+
+
+def _cdr_text(name: str) -> sa.Column[str]:
+    return sa.Column(name, sa.Text, nullable=False, server_default="")
+
+
+# Asterisk's own CDRs, written by its cdr_pgsql module (0011): it fills every column named like
+# a CDR variable. Times are UTC without a zone (cdr_pgsql writes none; timezone=UTC).
+asterisk_cdr = sa.Table(
+    "asterisk_cdr",
+    metadata,
+    sa.Column("id", sa.BigInteger, nullable=False),
+    sa.Column("start", sa.DateTime(timezone=False), nullable=True),
+    sa.Column("answer", sa.DateTime(timezone=False), nullable=True),
+    sa.Column("end", sa.DateTime(timezone=False), nullable=True),
+    *[
+        _cdr_text(name)
+        for name in ("clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp")
+    ],
+    _cdr_text("lastdata"),
+    sa.Column("duration", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("billsec", sa.Integer, nullable=False, server_default="0"),
+    _cdr_text("disposition"),
+    sa.Column("amaflags", sa.Integer, nullable=False, server_default="0"),
+    *[
+        _cdr_text(name)
+        for name in ("accountcode", "uniqueid", "userfield", "linkedid", "peeraccount")
+    ],
+    sa.Column("sequence", sa.Integer, nullable=False, server_default="0"),
+    sa.PrimaryKeyConstraint("id", name="pk_asterisk_cdr"),
+    sa.Index("ix_asterisk_cdr_uniqueid", "uniqueid"),
 )

@@ -45,6 +45,7 @@ class Lab:
     customer_context: str
     agents: int
     asterisk: int  # which of the lab's Asterisks: 1, 2, ...
+    cdr_database_url: str = ""  # where cdr_pgsql writes Asterisk's CDRs (table asterisk_cdr)
 
     @classmethod
     def from_status(cls, asterisk: int | None = None) -> Lab:
@@ -75,6 +76,7 @@ class Lab:
             customer_context=info["DIALERD_LAB_CUSTOMER_CONTEXT"],
             agents=int(info["DIALERD_LAB_AGENTS"]),
             asterisk=int(info["DIALERD_LAB_ASTERISK"]),
+            cdr_database_url=info.get("DIALERD_LAB_CDR_DATABASE_URL", ""),
         )
 
     def ami_settings(self, **overrides: float | str) -> AmiSettings:
