@@ -13,8 +13,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dialerd.window_settings import DAYS, DayKey, DaySpans, Holiday, ZoneName, _weekdays
-from dialerd.windows import CallingWindow, Customer, Span, is_open, next_opening
+from dialerd.window_settings import (
+    DayKey,
+    DaySpans,
+    Holiday,
+    ZoneName,
+    check_each_day_once,
+    weekly_spans,
+)
+from dialerd.windows import CallingWindow, Customer, is_open, next_opening
 
 # A sound file name as Playback takes it; no comma, which would split dialplan arguments.
 Sound = Annotated[str, Field(pattern=r"^[A-Za-z0-9_/.-]+$", max_length=200)]
@@ -37,12 +44,7 @@ class AgentHours(_Strict):
 
     @model_validator(mode="after")
     def _each_day_once(self) -> Self:
-        seen: dict[int, str] = {}
-        for key in self.hours:
-            for day in _weekdays(key):
-                if day in seen:
-                    raise ValueError(f"hours: {DAYS[day]} is in both {seen[day]!r} and {key!r}")
-                seen[day] = key
+        check_each_day_once(self.hours)
         return self
 
     def open_at(self, at: datetime) -> bool:
@@ -53,11 +55,7 @@ class AgentHours(_Strict):
         return next_opening(self._window(), self._centre(), at)
 
     def _window(self) -> CallingWindow:
-        weekly: list[tuple[Span, ...]] = [() for _ in DAYS]
-        for key, spans in self.hours.items():
-            for day in _weekdays(key):
-                weekly[day] = spans
-        return CallingWindow(weekly=tuple(weekly), holidays=frozenset(self.holidays))
+        return CallingWindow(weekly=weekly_spans(self.hours), holidays=frozenset(self.holidays))
 
     def _centre(self) -> Customer:
         return Customer(zones=(ZoneInfo(self.time_zone),))

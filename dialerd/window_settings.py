@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -126,24 +127,34 @@ class CallingWindowSettings(BaseModel):
 
     @model_validator(mode="after")
     def _each_day_once(self) -> Self:
-        seen: dict[int, str] = {}
-        for key in self.hours:
-            for day in _weekdays(key):
-                if day in seen:
-                    raise ValueError(f"hours: {DAYS[day]} is in both {seen[day]!r} and {key!r}")
-                seen[day] = key
+        check_each_day_once(self.hours)
         return self
 
     def window(self) -> CallingWindow:
-        weekly: list[tuple[Span, ...]] = [() for _ in DAYS]
-        for key, spans in self.hours.items():
-            for day in _weekdays(key):
-                weekly[day] = spans
         return CallingWindow(
-            weekly=tuple(weekly),
+            weekly=weekly_spans(self.hours),
             holidays=frozenset(self.holidays),
             zone_policy=self.several_zones,
         )
 
 
-__all__ = ["DAYS", "CallingWindowSettings"]
+def check_each_day_once(hours: Mapping[str, object]) -> None:
+    """Raise unless every weekday is named by at most one key of ``hours``."""
+    seen: dict[int, str] = {}
+    for key in hours:
+        for day in _weekdays(key):
+            if day in seen:
+                raise ValueError(f"hours: {DAYS[day]} is in both {seen[day]!r} and {key!r}")
+            seen[day] = key
+
+
+def weekly_spans(hours: Mapping[str, tuple[Span, ...]]) -> tuple[tuple[Span, ...], ...]:
+    """The spans of each weekday (0 = Monday) that ``hours`` gives; days not named: none."""
+    weekly: list[tuple[Span, ...]] = [() for _ in DAYS]
+    for key, spans in hours.items():
+        for day in _weekdays(key):
+            weekly[day] = spans
+    return tuple(weekly)
+
+
+__all__ = ["DAYS", "CallingWindowSettings", "check_each_day_once", "weekly_spans"]

@@ -158,9 +158,7 @@ async def enqueue_outcome_events(
     """The events these outcomes call for under their campaigns' rules (by campaign name)."""
     if not rules or not results:
         return
-    params = {"attempt_ids": [r.attempt_id for r in results], "campaigns": list(rules)}
-    rows = await connection.execute(ATTEMPT_CONTEXT, params)
-    context = {row["attempt_id"]: dict(row) for row in rows.mappings()}
+    context = await _attempt_context(connection, [r.attempt_id for r in results], rules)
     events: list[dict[str, object]] = []
     for result in results:
         attempt = context.get(result.attempt_id)
@@ -198,9 +196,7 @@ async def enqueue_switch_events(
     the cue for the SMS / Viber / e-mail gateway to take over from the phone."""
     if not found or not rules:
         return
-    params = {"attempt_ids": [s.attempt_id for s in found], "campaigns": list(rules)}
-    rows = await connection.execute(ATTEMPT_CONTEXT, params)
-    context = {row["attempt_id"]: dict(row) for row in rows.mappings()}
+    context = await _attempt_context(connection, [s.attempt_id for s in found], rules)
     by_attempt = {r.attempt_id: r for r in results}
     kind = FollowupKind.CHANNEL_SWITCH
     events = []
@@ -228,6 +224,15 @@ async def enqueue_switch_events(
         )
     if events:
         await connection.execute(INSERT_EVENT, events)
+
+
+async def _attempt_context(
+    connection: AsyncConnection, attempt_ids: list[uuid.UUID], rules: Mapping[str, FollowupRules]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """What a payload says of each attempt, for campaigns that have follow-ups, by id."""
+    params = {"attempt_ids": attempt_ids, "campaigns": list(rules)}
+    rows = await connection.execute(ATTEMPT_CONTEXT, params)
+    return {row["attempt_id"]: dict(row) for row in rows.mappings()}
 
 
 async def promo_code_of(
