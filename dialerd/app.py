@@ -426,9 +426,9 @@ class Daemon:
                 return
             for runner in runners:
                 runner.settle_overdue()
-            idle = asyncio.gather(*(r.idle.wait() for r in runners))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(idle, min(left_s, 1.0))
+                async with asyncio.timeout(min(left_s, 1.0)):
+                    await asyncio.gather(*(r.idle.wait() for r in runners))
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()

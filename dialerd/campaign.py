@@ -130,7 +130,8 @@ class CampaignRunner:
         await self.refresh_agents()
         while not self.stopping:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), tick_s)
+                async with asyncio.timeout(tick_s):
+                    await self._wake.wait()
             self._wake.clear()
             if self._stopped():
                 break

@@ -284,11 +284,13 @@ class HttpServer:
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+                async with asyncio.timeout(2.0):
+                    await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT_S)
+            async with asyncio.timeout(READ_TIMEOUT_S):
+                head = await reader.readuntil(b"\r\n\r\n")
             request = parse_head(head)
             if request is None:
                 response, method = text_response(400, "not an HTTP/1.x request"), "GET"
@@ -313,5 +315,6 @@ class HttpServer:
         if refusal is not None:
             return refusal
         length = int(request.content_length or 0)
-        body = await asyncio.wait_for(reader.readexactly(length), READ_TIMEOUT_S)
+        async with asyncio.timeout(READ_TIMEOUT_S):
+            body = await reader.readexactly(length)
         return await self._endpoints.post(request, body)

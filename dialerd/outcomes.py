@@ -84,7 +84,8 @@ class OutcomeWriter:
         """Write batches until cancelled; cancel only after `drain`."""
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval_s)
+                async with asyncio.timeout(self._interval_s):
+                    await self._wake.wait()
             self._wake.clear()
             await self._write_all()
 
@@ -92,7 +93,8 @@ class OutcomeWriter:
         """Wait until every pending result is written; False if time ran out."""
         self._wake.set()
         try:
-            await asyncio.wait_for(self._idle.wait(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await self._idle.wait()
         except TimeoutError:
             return False
         return True

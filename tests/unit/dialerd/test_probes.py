@@ -138,5 +138,23 @@ async def test_the_writer_hands_the_channel_switch_rules_of_the_moment_to_each_w
     assert store.rules_seen == [{}, {7: rules[7]}]
 
 
+async def test_the_writer_stops_when_cancelled_in_the_instant_it_is_woken() -> None:
+    """Python 3.11's asyncio.wait_for swallows a cancel that comes with the awaited wake-up;
+    a writer built on it went back to sleep and the daemon's shutdown hung (CI, stop 14)."""
+    writer = OutcomeWriter(
+        FlakyStore([0.0], failures=0, write_s=0.0),  # type: ignore[arg-type]  # record_results
+        batch_size=1,
+        interval_s=60,
+    )
+    task = asyncio.create_task(writer.run())
+    for _ in range(3):
+        await asyncio.sleep(0)  # until the writer waits for its wake-up
+    writer.put(result(0), [])  # wakes it...
+    task.cancel()  # ...and the shutdown cancels it in the same instant
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert done == {task}, "the writer went back to sleep: the cancel was swallowed"
+    assert task.cancelled()
+
+
 def result(n: int) -> AttemptResult:
     return AttemptResult(uuid.UUID(int=n + 1), Outcome.BUSY, ended_at=T0)
