@@ -71,6 +71,7 @@ class AmiClient:
         self._greeting: str | None = None
         self._last_ping_rtt_s: float | None = None
         self._fatal: AuthenticationFailed | None = None
+        self._filters_refused = False  # Asterisk refused settings.events once: take all
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
         self._settled = asyncio.Event()
@@ -334,6 +335,7 @@ class AmiClient:
         )
         if not response.ok:
             raise AuthenticationFailed(response.message or "login refused")
+        await self._ask_for_events()
         while True:
             await asyncio.sleep(settings.ping_interval_s)
             await self._ping()
@@ -350,6 +352,28 @@ class AmiClient:
         waiting = PendingResponse(action, self._next_action_id(), on_response)
         data = encode_action(action, headers, waiting.action_id)
         return await self._roundtrip(waiting, data, timeout_s, need_login=on_response is None)
+
+    async def _ask_for_events(self) -> None:
+        """Ask Asterisk for only the events the settings name: one include filter each, for
+        this session. Refused (no ``system`` write class, an Asterisk before 20), the client
+        says so once and takes every event from then on."""
+        wanted = self._settings.events
+        if wanted is None or self._filters_refused:
+            return
+        for count, name in enumerate(sorted(wanted)):
+            headers = {"Operation": "Add", "MatchCriteria": f"action(include),name({name})"}
+            response = await self._call("Filter", headers, self._settings.action_timeout_s)
+            if response.ok:
+                continue
+            self._filters_refused = True
+            logger.warning(
+                "Asterisk refused the AMI event filter (%s); taking every event",
+                response.message or "no reason given",
+            )
+            if count:  # some filters hold on this session: start again without any
+                raise ConnectionLost("event filter refused halfway; reconnecting unfiltered")
+            return
+        logger.info("AMI events filtered: Asterisk sends %d kinds only", len(wanted))
 
     def _on_login_response(self, response: Response) -> None:
         """Runs inside the reader before the next message, so streams see the state change

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, fields
 
 from ami.codec import DEFAULT_MAX_MESSAGE_BYTES
 
 __all__ = ["AmiSettings", "reconnect_delay_s"]
+
+_EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,11 @@ class AmiSettings:
     ``ping_timeout_s`` without an answer to Ping declares the connection dead.
     ``event_queue_size`` bounds each subscription's unread items; one 64 KiB read can carry a
     few hundred events, so keep it well above that. ``max_message_bytes`` caps one message.
+    ``events``, when given, names the only events the session wants: after each login the
+    client asks Asterisk for just these (the Filter action with ``name()`` criteria, Asterisk
+    20+, which needs the ``system`` write class); if Asterisk refuses, the session gets every
+    event, as without it. Replies to actions (lists such as CoreShowChannel) are not events
+    here: they always come.
     """
 
     host: str
@@ -32,6 +40,7 @@ class AmiSettings:
     reconnect_max_s: float = 30.0
     event_queue_size: int = 100_000
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    events: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -43,6 +52,8 @@ class AmiSettings:
             raise ValueError("reconnect_max_s must not be below reconnect_min_s")
         if self.event_queue_size < 1 or self.max_message_bytes < 1:
             raise ValueError("event_queue_size and max_message_bytes must be positive")
+        if self.events is not None and not all(map(_EVENT_NAME.fullmatch, self.events)):
+            raise ValueError(f"event names are letters and digits, got {sorted(self.events)}")
 
     def __repr__(self) -> str:
         """Mask the secret so settings can be logged or shown in a traceback."""

@@ -190,3 +190,39 @@ async def collect_states(
 
     await asyncio.wait_for(scan(), timeout_s)
     return states
+
+
+async def test_a_filtered_session_gets_only_its_events_and_every_reply(lab: Lab) -> None:
+    """With AmiSettings.events, Asterisk sends the named events only, while the replies to
+    list actions (CoreShowChannel, which the daemon's resynchronisation reads) still come."""
+    wanted = frozenset({"OriginateResponse", "Hangup"})
+    ami = AmiClient(lab.ami_settings(events=wanted))
+    seen: list[Event] = []
+    responded = asyncio.Event()
+
+    async def collect(stream: EventStream) -> None:
+        async for item in stream:
+            if isinstance(item, Event):
+                seen.append(item)
+                if item.name == "OriginateResponse":
+                    responded.set()
+
+    await ami.start(wait_s=10)
+    await asyncio.sleep(0.5)  # the filters are asked right after the login
+    stream = ami.events()
+    collector = asyncio.create_task(collect(stream))
+    try:
+        action_id = await originate(ami, NEVER_ANSWERS, lab, timeout_ms=4000)
+        await asyncio.sleep(1.0)
+        listed = await ami.send_list_action("CoreShowChannels")
+        async with asyncio.timeout(20):
+            await responded.wait()
+        await asyncio.sleep(1.0)  # the Hangups, and anything else that would come
+    finally:
+        await ami.close()  # ends the stream, and so the collector
+        await collector
+    channels = [e.get("Channel") or "" for e in listed.events if e.name == "CoreShowChannel"]
+    assert any(NEVER_ANSWERS in channel for channel in channels), channels
+    assert next(e for e in seen if e.name == "OriginateResponse").action_id == action_id
+    assert "Hangup" in {e.name for e in seen}
+    assert {e.name for e in seen} <= wanted, {e.name for e in seen} - wanted
