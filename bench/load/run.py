@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ami import AmiClient, AmiError
+from bench.load import cores
 from dialerd.callstats import LAG_BUCKETS_S
 from tests.integration.daemon import Dialer, fresh_database, scrape
 from tests.integration.lab import ROOT, Lab
@@ -209,6 +210,15 @@ class Bench:
         self.control_file = work / "control-lateness"
         self.peer: subprocess.Popen[bytes] | None = None
         self.control: subprocess.Popen[bytes] | None = None
+        self.own_core: int | None = None  # --own-core: the daemon's and the control's CPU
+
+    def split_cores(self) -> None:
+        """With --own-core, the daemon and the control loop on that CPU, everything else
+        on the machine on the others; again at each sample for processes started since."""
+        if self.own_core is None:
+            return
+        own = [self.daemon_pid] + ([self.control.pid] if self.control else [])
+        cores.split(own, self.own_core)
 
     def control_lateness(self) -> list[float]:
         try:
@@ -260,6 +270,7 @@ class Bench:
         deadline = start.at + seconds
         while (left := deadline - time.monotonic()) > 0:
             await asyncio.sleep(min(SAMPLE_S, left))
+            self.split_cores()
             in_flight.append(await self.in_flight())
             channels.append(await self.asterisk_channels())
             load.append(os.getloadavg()[0])
@@ -500,6 +511,8 @@ async def run(args: argparse.Namespace) -> int:
                 try:
                     return await measure(bench, agents, args)
                 finally:
+                    if args.own_core is not None:
+                        cores.restore()
                     bench.stop_helpers()
                     await release(lab, ami, agents)
                     with contextlib.suppress(AssertionError):
@@ -521,6 +534,8 @@ def start_profiler(pid: int, out: Path | None, seconds: float) -> subprocess.Pop
 async def measure(bench: Bench, agents: list[str], args: argparse.Namespace) -> int:
     await bench.wait_ready()
     bench.start_control()
+    bench.own_core = args.own_core
+    bench.split_cores()
     print(f"# idle baseline: {args.baseline_s:.0f} s", file=sys.stderr, flush=True)
     idle = await bench.phase("idle", args.baseline_s)
     await add_agents(bench.lab, bench.ami, agents)
@@ -534,6 +549,11 @@ async def measure(bench: Bench, agents: list[str], args: argparse.Namespace) -> 
     if profiler is not None:
         profiler.wait(timeout=120)
     print(report(idle, load))
+    if args.own_core is not None:
+        print(
+            f"cores: the daemon and the control on CPU {args.own_core}; Asterisk, PostgreSQL,"
+            " Redis, the peer, the bench and every other process on the rest (--own-core)"
+        )
     print(result_line(load))
     return 0
 
@@ -554,6 +574,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--profile", type=Path, help="py-spy the load window into this file")
     parser.add_argument("--wrapper", help="a command that execs the daemon (diagnostics)")
+    parser.add_argument(
+        "--own-core",
+        type=int,
+        metavar="CPU",
+        help="give the daemon this CPU alone, everything else the others (as CPUAffinity=)",
+    )
     args = parser.parse_args(argv)
     return asyncio.run(run(args))
 
