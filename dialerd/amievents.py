@@ -90,10 +90,3 @@ TRANSLATIONS: dict[str, Callable[[Mapping[str, str]], CallEvent | None]] = {
     "AgentComplete": _agent_complete,
     "Hangup": _hangup,
 }
-
-
-# Every event the daemon reads (the dialplan snippet's and the CRM's are UserEvents); the
-# AMI client asks Asterisk for these only (AmiSettings.events), which spares the daemon
-# the nine in ten events of a call it has no use for (VarSet, Newexten, DeviceStateChange..).
-# A handler for a new event must add it here, or it never arrives.
-WANTED_EVENTS = AGENT_EVENTS | frozenset(TRANSLATIONS)
