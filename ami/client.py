@@ -75,6 +75,7 @@ class AmiClient:
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
         self._settled = asyncio.Event()
+        self._booted = asyncio.Event()  # this session has seen FullyBooted
 
     @property
     def connected(self) -> bool:
@@ -95,6 +96,25 @@ class AmiClient:
     def last_ping_rtt_s(self) -> float | None:
         """Round trip of the last answered Ping, a cheap health figure for metrics."""
         return self._last_ping_rtt_s
+
+    @property
+    def fully_booted(self) -> bool:
+        """True once this session has seen ``FullyBooted``: every module is loaded."""
+        return self._booted.is_set()
+
+    async def wait_fully_booted(self, timeout_s: float) -> bool:
+        """Wait until Asterisk has loaded every module; False if ``timeout_s`` passes first.
+
+        Asterisk takes logins before it has loaded its modules: an action sent then may be
+        unknown (``QueueStatus`` before app_queue). It sends ``FullyBooted`` to a session with
+        the ``system`` read class at login when booted, else once booting ends.
+        """
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._booted.wait()
+        except TimeoutError:
+            return False
+        return True
 
     async def start(self, wait_s: float | None = None) -> None:
         """Start the supervisor and wait for the first login.
@@ -288,6 +308,8 @@ class AmiClient:
         try:
             while data := await read(_READ_SIZE):
                 messages = feed(data)
+                if not self._booted.is_set():
+                    self._look_for_boot(messages)
                 if pending:
                     events = self._route(messages)
                 else:  # nothing awaits a reply: late responses are dropped, events go out
@@ -300,6 +322,10 @@ class AmiClient:
         except OSError as exc:
             raise ConnectionLost(f"read failed: {exc}") from exc
         raise ConnectionLost("connection closed by peer")
+
+    def _look_for_boot(self, messages: list[Message]) -> None:
+        if any(type(m) is Event and m.name == "FullyBooted" for m in messages):
+            self._booted.set()
 
     def _route(self, messages: list[Message]) -> list[StreamItem]:
         """Hand replies to the actions awaiting them; return what the streams should get."""
@@ -414,6 +440,7 @@ class AmiClient:
         if self._closing:
             reason = "client closed"
         was_logged_in, self._logged_in = self._logged_in, False
+        self._booted.clear()  # the next session may meet an Asterisk still booting
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.transport.abort()

@@ -47,7 +47,9 @@ class FakeAmiServer:
 
     Knobs a test may set at any time: ``reject_logins`` (answer every Login with an error),
     ``refuse_connections`` (accept, then abort at once), ``stall()``/``unstall()``,
-    ``silence_actions()``, ``on_action()``. ``received`` and ``connections`` record history.
+    ``silence_actions()``, ``on_action()``, ``booting`` (no FullyBooted at login, as while
+    Asterisk still loads its modules; ``send_event`` it later). ``received`` and
+    ``connections`` record history.
     """
 
     # A fake server's fixed default secret is not a credential.
@@ -58,6 +60,7 @@ class FakeAmiServer:
         self.connections = 0
         self.reject_logins = False
         self.refuse_connections = False
+        self.booting = False
         self._handlers: dict[str, Handler] = {}
         self._silenced: set[str] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -224,7 +227,8 @@ class FakeAmiServer:
         booted = format_message(
             {"Event": "FullyBooted", "Privilege": "system,all", "Status": "Fully Booted"}
         )
-        return [{"Response": "Success", "Message": "Authentication accepted"}, booted]
+        accepted = {"Response": "Success", "Message": "Authentication accepted"}
+        return [accepted] if self.booting else [accepted, booted]
 
     def _ping_replies(self, message: Message) -> list[Reply]:
         return [{"Response": "Success", "Ping": "Pong", "Timestamp": f"{time.time():.6f}"}]

@@ -79,6 +79,7 @@ log = structlog.get_logger("dialerd")
 # An attempt found open at start whose call is gone: its outcome is unknown, and the
 # phone waits an hour before it is dialled again (never at once: it may have rung).
 UNKNOWN_RETRY_S = 3600.0
+BOOT_WAIT_S = 30.0  # how long a new AMI session waits for Asterisk to finish booting
 
 
 def database_url(url: str, password: str | None) -> str:
@@ -136,6 +137,15 @@ def ami_settings(server: AmiServer) -> AmiSettings:
         ping_interval_s=server.ping_interval_s,
         ping_timeout_s=server.ping_timeout_s,
     )
+
+
+async def wait_booted(ami: AmiClient) -> None:
+    """Hold actions until Asterisk has loaded its modules (FullyBooted), within a bound: an
+    AMI user without the ``system`` read class never hears it, and then dialing goes on."""
+    if ami.fully_booted:
+        return
+    if not await ami.wait_fully_booted(BOOT_WAIT_S):
+        log.warning("asterisk_boot_not_seen", waited_s=BOOT_WAIT_S)
 
 
 def log_tasks() -> None:
@@ -224,6 +234,8 @@ class Daemon:
             raise Unavailable(f"cannot reach Asterisk AMI: {exc}") from exc
         except AmiError as exc:
             raise Fatal(f"cannot log in to Asterisk AMI: {exc}") from exc
+        self.notifier.status("starting: waiting for Asterisk to finish booting")
+        await wait_booted(ami)
         writer = OutcomeWriter(store, journal=self.journal, switch_rules=self.switch_rules)
         writer.restore(self._left_in_journal)
         self._ami, self._writer = ami, writer
@@ -494,6 +506,8 @@ class Daemon:
         log.info("ami_connection_changed", connected=connected)
         up = dialing_status(sum(not r.stopping for r in self.runners.values()))
         self.notifier.status(up if connected else "AMI connection lost: reconnecting")
+        if connected and self._ami is not None:
+            await wait_booted(self._ami)  # a restarted Asterisk takes logins before app_queue
         for runner in self.runners.values():
             if connected:
                 await runner.on_reconnected()
@@ -520,6 +534,7 @@ class Daemon:
         if not open_attempts:
             return
         listing = await ami.send_list_action("CoreShowChannels")
+        listing.response.raise_for_error()  # an error lists nothing: no call is "gone" then
         channels = live_channels(listing.events)
         by_id = {runner.campaign_id: runner for runner in self.runners.values()}
         now = self.clock.now()

@@ -62,6 +62,7 @@ UNANSWERED = frozenset({Outcome.BUSY, Outcome.NO_ANSWER, Outcome.CONGESTION, Out
 ORPHAN_WAIT_S = 60.0
 ANSWER_WAIT_S = 120.0
 ORIGINATE_MARGIN_S = 30.0
+AGENTS_RETRY_S = 5.0  # a failed QueueStatus is asked again this much later
 
 
 @dataclass
@@ -120,6 +121,7 @@ class CampaignRunner:
         self.outlook: LeadOutlook | None = None  # kept fresh by dialerd.status
         self.round_done_at = wiring.clock.monotonic()
         self._agents_withheld = 0  # ready agents of the queue given to other campaigns
+        self._agents_retry_at: float | None = None  # QueueStatus failed: ask again then
         wiring.sharing.join(self)
         claims = claims_for(wiring.store)
         self.callbacks = CallbackDialer(claims, wiring.node, wiring.clock, wiring.sharing)
@@ -136,6 +138,7 @@ class CampaignRunner:
             if self._stopped():
                 break
             self.settle_overdue()
+            await self._retry_agents()
             await self.caller_id_upkeep()
             await self.dial_round()
             self.round_done_at = self._w.clock.monotonic()
@@ -505,8 +508,10 @@ class CampaignRunner:
     async def on_reconnected(self) -> None:
         try:
             listing = await self._w.ami.send_list_action("CoreShowChannels")
+            listing.response.raise_for_error()
         except AmiError as exc:
             self._log.warning("resync_failed", error=str(exc))
+            self._agents_retry_at = self._w.clock.monotonic() + AGENTS_RETRY_S
             return
         channels = live_channels(listing.events)
         for attempt_id, live in list(self.calls.items()):
@@ -542,9 +547,12 @@ class CampaignRunner:
             status = await self._w.ami.send_list_action(
                 "QueueStatus", {"Queue": self.campaign.queue}
             )
+            status.response.raise_for_error()  # an error lists no member: not an empty queue
         except AmiError as exc:
             self._log.warning("queue_status_failed", error=str(exc))
+            self._agents_retry_at = self._w.clock.monotonic() + AGENTS_RETRY_S
             return
+        self._agents_retry_at = None
         board = AgentBoard(queue=self.campaign.queue, wrapup_s=self.campaign.wrapup_s)
         for event in status.events:
             board = board.apply(event.name, event.headers, self._w.clock.monotonic())
@@ -555,6 +563,12 @@ class CampaignRunner:
             ready=board.ready_count(self._w.clock.monotonic()),
         )
         self.wake()
+
+    async def _retry_agents(self) -> None:
+        """The queue's agents again after a failed QueueStatus, so a stale board heals."""
+        due = self._agents_retry_at
+        if due is not None and self._w.clock.monotonic() >= due and self._w.ami.connected:
+            await self.refresh_agents()
 
     def settle_overdue(self) -> None:
         """A call whose final event never came ends as unknown instead of holding a line."""

@@ -176,6 +176,21 @@ async def test_asterisk_restart_fails_in_flight_action_fast_and_never_resends(
     assert not [e for e in channels.events if NEVER_ANSWERS in (e.get("Channel") or "")]
 
 
+async def test_after_a_crash_the_queue_is_known_once_asterisk_has_fully_booted(lab: Lab) -> None:
+    # Asterisk takes logins before it loads app_queue: a QueueStatus sent at once may be
+    # "Invalid/unknown command". A client that reconnects as fast as it can meets that window.
+    settings = lab.ami_settings(reconnect_min_s=0.02, reconnect_max_s=0.05)
+    async with AmiClient(settings) as ami, ami.events() as stream:
+        await lab.restart_asterisk(hard=True)
+        await collect_states(stream, want=(False, True), timeout_s=30)
+        booted_at_login = ami.fully_booted
+        assert await ami.wait_fully_booted(30)
+        result = await ami.send_list_action("QueueStatus", {"Queue": lab.queue})
+    print(f"logged in while Asterisk was still booting: {not booted_at_login}")
+    assert result.response.ok
+    assert len([e for e in result.events if e.name == "QueueMember"]) == lab.agents
+
+
 async def collect_states(
     stream: EventStream, *, want: tuple[bool, ...], timeout_s: float
 ) -> list[bool]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from ami import AmiClient
 from tests.integration.daemon import Dialer, fresh_database, lab_world, query, wait_until
 from tests.integration.fault_checks import all_attempts, log_events, tally, write_summary
 from tests.integration.lab import Lab
@@ -95,3 +96,33 @@ async def test_asterisk_crash_mid_campaign_reconnects_resyncs_and_loses_nothing(
     assert (result.lost, result.duplicated) == ([], []), result
     changes = [e["connected"] for e in log_events(dialer.log_text(), "ami_connection_changed")]
     assert changes[:2] == [False, True], changes  # it noticed the crash and reconnected
+
+
+async def module(ami: AmiClient, name: str, load_type: str) -> None:
+    response = await ami.send_action("ModuleLoad", {"Module": name, "LoadType": load_type})
+    response.raise_for_error()
+
+
+async def logged(dialer: Dialer, event: str) -> bool | str:
+    return True if log_events(dialer.log_text(), event) else f"no {event} in the log yet"
+
+
+async def test_a_queue_asterisk_cannot_list_yet_is_asked_for_again_until_it_can(
+    lab: Lab, database: str, tmp_path: Path
+) -> None:
+    # As while Asterisk boots: QueueStatus is an unknown command until app_queue loads. The
+    # daemon must not settle on an empty or stale board; it asks again.
+    dialer = Dialer(lab, database, tmp_path, retry_s=RETRY_S)
+    async with lab_world(lab) as ami:
+        await module(ami, "app_queue.so", "unload")
+        try:
+            dialer.start()
+            await wait_until(lambda: logged(dialer, "queue_status_failed"), 60, 0.5)
+            assert await agents_known(dialer, 0) is True
+        finally:
+            await module(ami, "app_queue.so", "load")
+        try:
+            await wait_until(lambda: agents_known(dialer, lab.agents), 30, 0.5)
+        finally:
+            code = await asyncio.to_thread(dialer.stop)
+    assert code == 0, dialer.log_text()[-3000:]
