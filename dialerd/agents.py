@@ -51,6 +51,11 @@ class AgentBoard:
     def ready_count(self, now: float) -> int:
         return sum(1 for agent in self.agents.values() if agent.ready(now))
 
+    def ready_names(self, now: float) -> frozenset[str]:
+        """The ready agents' member names and interfaces (an owned callback names one)."""
+        ready = [a for a in self.agents.values() if a.ready(now)]
+        return frozenset(a.name for a in ready) | frozenset(a.interface for a in ready)
+
     def busy_count(self) -> int:
         return sum(1 for a in self.agents.values() if a.status in (INUSE, RINGING) or a.in_call)
 

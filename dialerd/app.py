@@ -32,7 +32,7 @@ from caller_id_pool import (
 )
 from dialerd.amievents import AGENT_EVENTS, call_event, call_key
 from dialerd.api import Api
-from dialerd.callbacks import CallbackKeeper
+from dialerd.callbacks import CallbackKeeper, deadline_of
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import (
     AmiServer,
@@ -222,7 +222,7 @@ class Daemon:
             await ping_redis(self.config.redis)
         self._open_journal()
         self._records = PgCallerIdLog(store)
-        self._dispositions = DispositionRecorder(PgDispositions(store))
+        self._dispositions = DispositionRecorder(PgDispositions(store, self._callback_deadline))
         self.lead_counter = LeadCounter(PgLeadCounts(store), self.clock.now)
         self._caller_ids = await open_caller_id_store(self.config, self._records, self.clock.now())
         server = self.config.asterisk[0]
@@ -575,6 +575,10 @@ class Daemon:
 
     def _followed(self) -> list[str]:
         return list(self.followups)
+
+    def _callback_deadline(self, campaign: str) -> int | None:
+        """A running campaign's callbacks.deadline_s, for a callback disposition."""
+        return deadline_of(r.campaign if (r := self.runners.get(campaign)) else None)
 
     def _set_followups(self, campaigns: dict[str, Campaign]) -> None:
         """What outcomes call for and where events go: at start (before the journal's
