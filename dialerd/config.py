@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from dialerd.agent_settings import AgentSettings
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.followup_settings import FollowupSettings
 from dialerd.inbound_settings import CallbackSettings, InboundSettings
@@ -299,6 +300,7 @@ class Campaign(Strict):
     callbacks: CallbackSettings = CallbackSettings()  # its customers calling back
     screen_pop: ScreenPopSettings = ScreenPopSettings()  # what the agent's leg is told
     preview: PreviewSettings | None = None  # mode preview: POST /preview/* (dialerd.preview)
+    agents: AgentSettings = AgentSettings()  # blended agents: a share kept for inbound calls
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:
