@@ -30,7 +30,7 @@ from caller_id_pool import (
     RedisStore,
     StoreUnavailable,
 )
-from dialerd.amievents import AGENT_EVENTS, call_event, call_key
+from dialerd.amievents import AGENT_EVENTS, WANTED_EVENTS, call_event, call_key
 from dialerd.api import Api
 from dialerd.callbacks import CallbackKeeper, deadline_of
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
@@ -137,6 +137,7 @@ def ami_settings(server: AmiServer) -> AmiSettings:
         secret=server.reveal() or "",
         ping_interval_s=server.ping_interval_s,
         ping_timeout_s=server.ping_timeout_s,
+        events=WANTED_EVENTS,
     )
 
 
