@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from ami import Event
+from dialerd.cli import main
 from dialerd.disposition_codes import Act, act_of
 from dialerd.dispositions import InvalidDisposition, from_user_event, parse_disposition
 
@@ -80,3 +82,19 @@ def test_the_user_event_carries_the_callback_headers() -> None:
     # The dialplan's Gosub with four arguments sends the two headers empty: a plain note.
     blank = Event({**event.headers, "Disposition": "sale", "CallbackAt": "", "Owner": ""})
     assert (from_user_event(blank).callback_at, from_user_event(blank).owned) == (None, False)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--at", "2026-12-03T15:00:00"], "has no UTC offset"),
+        (["--at", LATER, "--owned"], "owner agent needs the agent's name (agent)"),
+    ],
+)
+def test_the_admin_command_refuses_a_bad_callback_before_touching_the_database(
+    extra: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-dialerd.yaml"  # never read: the check comes first
+    code = main(["disposition", ATTEMPT, "callback", *extra, "-c", str(missing)])
+    assert code == 1
+    assert message in capsys.readouterr().err
