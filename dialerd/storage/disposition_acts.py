@@ -5,7 +5,8 @@
 * ``close`` (sale, not_interested): the lead's phones waiting to be dialled are ``done``, and
   an open callback request of the lead is settled (outcome ``closed``);
 * ``callback``: a callback request (docs/callbacks.md) due at the disposition's time, for the
-  attempt's phone, owned by the agent or by anyone; the lead's open request is moved instead;
+  attempt's phone, owned by the agent or by anyone, with its ``callback_requested`` event for
+  a campaign with follow-ups; the lead's open request is moved instead;
 * ``dnc``: the attempt's number on the global do-not-call list (every campaign's next dial
   batch checks it);
 * ``wrong_number``: the attempt's phone is ``blocked``, and the lead's next phone on standby
@@ -19,7 +20,7 @@ applies the closing and wrong-number acts of the dispositions already recorded.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -28,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dialerd.disposition_codes import Act, act_of
 from dialerd.domain import Disposition
+from dialerd.followups import FollowupKind
+from dialerd.storage.callbacks_sql import enqueue_callback_event, request_context
 
 __all__ = ["DEFAULT_CALLBACK_DEADLINE_S", "DeadlineFor", "act", "reapply_after_outcomes"]
 
@@ -86,6 +89,7 @@ INSERT INTO callback_requests
     (campaign_id, lead_id, phone_id, source, requested_at, due_at, deadline, agent)
 VALUES (:campaign_id, :lead_id, :phone_id, 'disposition', :now, :due_at, :deadline, :agent)
 ON CONFLICT (lead_id) WHERE settled_at IS NULL DO NOTHING
+RETURNING id
 """)
 
 _LATEST_OF = sa.text("""
@@ -100,8 +104,10 @@ async def act(
     disposition: Disposition,
     now: datetime,
     deadline_for: DeadlineFor,
+    with_events: Collection[str] = (),
 ) -> Act:
-    """Do what the disposition's code says to its attempt's lead; returns the act done."""
+    """Do what the disposition's code says to its attempt's lead; returns the act done.
+    ``with_events``: the campaigns whose follow-ups are configured."""
     kind = act_of(disposition)
     if kind is Act.NOTE:
         return kind
@@ -117,7 +123,10 @@ async def act(
             _ADD_DNC, {"number": attempt["number"], "reason": reason, "now": now}
         )
     else:
-        await _book_callback(connection, attempt, disposition, now, deadline_for)
+        booked = await _book_callback(connection, attempt, disposition, now, deadline_for)
+        if booked is not None and attempt["campaign"] in with_events:
+            context = await request_context(connection, booked)
+            await enqueue_callback_event(connection, FollowupKind.CALLBACK_REQUESTED, context, now)
     return kind
 
 
@@ -141,7 +150,8 @@ async def _book_callback(
     disposition: Disposition,
     now: datetime,
     deadline_for: DeadlineFor,
-) -> None:
+) -> int | None:
+    """The new request's id; None when the lead's open one was moved instead."""
     assert disposition.callback_at is not None  # act_of says CALLBACK only with a time
     due_at = disposition.callback_at
     deadline_s = deadline_for(attempt["campaign"]) or DEFAULT_CALLBACK_DEADLINE_S
@@ -155,8 +165,10 @@ async def _book_callback(
         "agent": disposition.agent if disposition.owned else None,
     }
     moved = await connection.execute(_MOVE_CALLBACK, row)
-    if moved.first() is None:
-        await connection.execute(_BOOK_CALLBACK, row)
+    if moved.first() is not None:
+        return None
+    booked: int | None = (await connection.execute(_BOOK_CALLBACK, row)).scalar_one_or_none()
+    return booked
 
 
 async def reapply_after_outcomes(

@@ -60,5 +60,11 @@ class PgDispositions:
             row = (await connection.execute(_RECORD, params)).first()
             if row is None:
                 raise UnknownAttempt(disposition.attempt_id)
-            done = await act(connection, disposition, row.created_at, self._deadline_for)
+            done = await act(
+                connection,
+                disposition,
+                row.created_at,
+                self._deadline_for,
+                self._store.followup_rules.keys(),
+            )
         return RecordedDisposition(row.id, disposition, row.created_at, done.value)

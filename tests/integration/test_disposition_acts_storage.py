@@ -12,6 +12,7 @@ import uuid
 from datetime import timedelta
 
 from dialerd.domain import AttemptResult, Disposition, NextDial, Outcome, PhoneState
+from dialerd.followups import FollowupRules
 from dialerd.storage import PgStore
 from dialerd.storage.callbacks import PgCallbacks
 from dialerd.storage.dispositions import PgDispositions
@@ -71,7 +72,12 @@ async def test_an_owned_callback_waits_for_its_agent(store: PgStore, db_url: str
     at = T0 + timedelta(minutes=5)
     callback = Disposition(attempt, "callback", "agent07", "", "ami", callback_at=at, owned=True)
     assert (await PgDispositions(store).record(callback)).act == "callback"
-    (request,) = await query(db_url, "SELECT * FROM callback_requests")
+    (request,) = await query(
+        db_url,
+        "SELECT * FROM callback_requests WHERE lead_id IN"
+        " (SELECT lead_id FROM call_attempts WHERE attempt_id = $1)",
+        attempt,
+    )
     assert (request["source"], request["agent"], request["due_at"]) == (
         "disposition",
         "agent07",
@@ -81,3 +87,34 @@ async def test_an_owned_callback_waits_for_its_agent(store: PgStore, db_url: str
     assert await claims.claim(campaign, NODE_A, 5, 30.0, now, agents=["agent01"]) == []
     (due,) = await claims.claim(campaign, NODE_A, 5, 30.0, now, agents=["agent01", "agent07"])
     assert due.phone_id == phones[0]
+
+
+async def test_a_callback_booked_by_a_disposition_sends_its_event(
+    store: PgStore, db_url: str
+) -> None:
+    phones, attempt = await dialling(store, db_url, 1)
+    await ended(store, attempt, phones[0], PhoneState.DONE)
+    (campaign,) = await query(
+        db_url,
+        "SELECT c.id, c.name FROM call_attempts a JOIN campaigns c ON c.id = a.campaign_id"
+        " WHERE a.attempt_id = $1",
+        attempt,
+    )
+    store.followup_rules = {campaign["name"]: FollowupRules(kinds=frozenset())}
+    at = T0 + timedelta(minutes=5)
+    callback = Disposition(attempt, "callback", "agent07", "", "api", callback_at=at)
+    await PgDispositions(store).record(callback)
+    moved = Disposition(
+        attempt, "callback", "agent07", "", "api", callback_at=at + timedelta(hours=1)
+    )
+    await PgDispositions(store).record(moved)  # the same request, later: no second event
+    (request,) = await query(
+        db_url, "SELECT id, due_at FROM callback_requests WHERE campaign_id = $1", campaign["id"]
+    )
+    assert request["due_at"] == at + timedelta(hours=1)
+    events = await query(
+        db_url, "SELECT idempotency_key FROM followup_events WHERE campaign_id = $1", campaign["id"]
+    )
+    assert [e["idempotency_key"] for e in events] == [
+        f"callback_requested:callback-{request['id']}"
+    ]
