@@ -25,11 +25,13 @@ from pydantic import (
     model_validator,
 )
 
+from dialerd.agent_settings import AgentSettings
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.followup_settings import FollowupSettings
 from dialerd.inbound_settings import CallbackSettings, InboundSettings
 from dialerd.limit_settings import LimitSettings
 from dialerd.logs import hide_secrets
+from dialerd.preview_settings import PreviewSettings
 from dialerd.screen_pop import ScreenPopSettings
 from dialerd.secret_source import SecretSource
 from dialerd.window_settings import CallingWindowSettings
@@ -281,7 +283,7 @@ class Campaign(Strict):
     weight: Annotated[float, Field(gt=0, le=1000)] = Field(
         1.0, description="share among campaigns of equal priority on a trunk or a queue"
     )
-    mode: Literal["progressive", "predictive"] = "progressive"
+    mode: Literal["preview", "progressive", "predictive"] = "progressive"
     pacing: PacingConfig = PacingConfig()
     queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
     wrapup_s: Annotated[float, Field(ge=0, le=600)] = 0.0
@@ -297,6 +299,8 @@ class Campaign(Strict):
     followups: FollowupSettings | None = None  # None: no follow-up events (docs/followups.md)
     callbacks: CallbackSettings = CallbackSettings()  # its customers calling back
     screen_pop: ScreenPopSettings = ScreenPopSettings()  # what the agent's leg is told
+    preview: PreviewSettings | None = None  # mode preview: POST /preview/* (dialerd.preview)
+    agents: AgentSettings = AgentSettings()  # blended agents: a share kept for inbound calls
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:
