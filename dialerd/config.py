@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from dialerd.amd_settings import AmdSettings
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.followup_settings import FollowupSettings
 from dialerd.inbound_settings import CallbackSettings, InboundSettings
@@ -297,6 +298,7 @@ class Campaign(Strict):
     followups: FollowupSettings | None = None  # None: no follow-up events (docs/followups.md)
     callbacks: CallbackSettings = CallbackSettings()  # its customers calling back
     screen_pop: ScreenPopSettings = ScreenPopSettings()  # what the agent's leg is told
+    amd: AmdSettings = AmdSettings()  # answering machine detection, off by default (docs/amd.md)
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:
