@@ -1,0 +1,75 @@
+"""Answering machine detection end to end: the daemon, the snippet's AMD() on the lab's real
+voices, the queue. Persons are the lab's +3805000005xx numbers, machines +3805000006xx: the
+number is the truth each attempt's record is checked against, with Asterisk's queue_log."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.daemon import CAMPAIGN, Dialer, fresh_database, lab_world, query, wait_until
+from tests.integration.lab import Lab
+from tests.integration.test_campaign_lab import queue_outcomes, unfinished
+
+PERSONS = [f"+380500000{n}" for n in range(500, 512)]
+MACHINES = [f"+380500000{n}" for n in range(600, 612)]
+AMD_CAMPAIGN = CAMPAIGN + (
+    "amd:\n  enabled: true\n  machine: message\n  message: vm-goodbye\n  notsure: agent\n"
+)
+MIN_GREETING_S = 5  # the lab's shortest machine greeting, with its beep (lab/sounds)
+WORLD = {"LAB_RING_MIN_S": "1", "LAB_RING_MAX_S": "2", "LAB_TALK_MIN_S": "2", "LAB_TALK_MAX_S": "3"}
+
+
+@pytest.fixture
+async def database(lab: Lab) -> AsyncIterator[str]:
+    async with fresh_database(lab) as url:
+        yield url
+
+
+def write_leads(path: Path) -> None:
+    rows = [f"L{n},Lead {n},{number}" for n, number in enumerate(PERSONS + MACHINES)]
+    path.write_text("external_id,name,phone\n" + "\n".join(rows) + "\n")
+
+
+async def test_machines_get_the_machine_action_and_persons_reach_an_agent(
+    lab: Lab, database: str, tmp_path: Path
+) -> None:
+    dialer = Dialer(lab, database, tmp_path, campaign_yaml=AMD_CAMPAIGN)
+    write_leads(tmp_path / "leads.csv")
+    assert "imported" in dialer.import_csv(tmp_path / "leads.csv")
+    async with lab_world(lab, extra_agents=6, **WORLD):
+        dialer.start()
+        try:
+            await wait_until(lambda: unfinished(database), timeout_s=300, interval_s=3)
+        finally:
+            code = dialer.stop(signal.SIGTERM)
+    assert code == 0, dialer.log_text()[-3000:]
+    attempts = [dict(r) for r in await query(database, "SELECT * FROM call_attempts")]
+    assert sorted(a["number"] for a in attempts) == sorted(PERSONS + MACHINES)
+    # every attempt records what AMD said, how long it took and what was done
+    assert all(a["amd_status"] in ("HUMAN", "MACHINE", "NOTSURE") for a in attempts), attempts
+    assert all(a["amd_cause"] and a["amd_ms"] > 0 and a["amd_action"] for a in attempts)
+    queued = queue_outcomes(lab, {str(a["attempt_id"]) for a in attempts})
+    machines = [a for a in attempts if a["number"] in MACHINES]
+    persons = [a for a in attempts if a["number"] in PERSONS]
+    detected = [a for a in machines if a["amd_status"] == "MACHINE"]
+    assert len(detected) >= 0.75 * len(machines), machines
+    billsec = {row["uniqueid"]: int(row["billsec"]) for row in lab.cdr_rows()}
+    for a in detected:  # the campaign's machine action: a voicemail drop, no agent, no queue
+        assert (a["outcome"], a["amd_action"], a["agent"]) == ("machine", "message", None), a
+        assert str(a["attempt_id"]) not in queued, a
+        # Asterisk's CDR: the call lasted past the machine's greeting and beep (4-6 s), so
+        # the message came after the beep (AMD alone decides within about 2 s)
+        assert billsec[str(a["attempt_id"])] >= MIN_GREETING_S, a
+    humans = [a for a in persons if a["amd_status"] == "HUMAN"]
+    assert len(humans) >= 0.75 * len(persons), persons
+    for a in humans + [a for a in attempts if a["amd_status"] == "NOTSURE"]:  # queued
+        assert a["amd_action"] == "agent", a
+        assert a["outcome"] in ("connected", "abandoned"), a
+        assert queued.get(str(a["attempt_id"])) == a["outcome"], a
+    connected = [a for a in humans if a["outcome"] == "connected"]
+    assert len(connected) >= 0.75 * len(humans), humans
+    assert all(a["agent"] for a in connected)
