@@ -65,6 +65,7 @@ ANSWER_WAIT_S = 120.0
 ORIGINATE_MARGIN_S = 30.0
 AGENTS_RETRY_S = 5.0  # a failed QueueStatus is asked again this much later
 AMD_LEARNING = 0.05  # weight of each new AMD time in the running mean
+AMD_STATUSES = frozenset({"HUMAN", "MACHINE", "NOTSURE"})  # a metric label: bounded
 
 
 def amd_prior_s(campaign: Campaign) -> float:
@@ -122,6 +123,7 @@ class CampaignRunner:
         self.deferred = 0  # dials put off for want of a caller ID
         self.stats = CallStats()  # latencies and caller-ID usage, for the metrics
         self.amd_s = amd_prior_s(campaign)  # mean AMD time of queued calls, learnt (pacing)
+        self.amd_results: Counter[tuple[str, str]] = Counter()  # (status, action), metrics
         self._recent_dials: deque[float] = deque()
         self.stopping = False
         self._wake = asyncio.Event()
@@ -499,6 +501,8 @@ class CampaignRunner:
         so the grace left is what AMD left), else a machine: not an answer."""
         if not live.amd:
             return
+        status = event.status if event.status in AMD_STATUSES else "other"
+        self.amd_results[status, event.action] += 1
         queued = event.action == "agent"
         ring_s = self._w.clock.monotonic() - live.started
         machine = event.status == "MACHINE"

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PERSON = "+447700900005"
 MACHINE = "+447700900006"
 GRACE_MS = 2000
+KINDS = ("person", "machine")
 CALL_TIMEOUT_S = 40.0
 
 # Asterisk's amd.conf defaults first (the baseline), then variations, the shipped last.
@@ -45,7 +46,6 @@ SETS: dict[str, AmdSettings] = {
         enabled=True, after_greeting_silence_ms=800, greeting_ms=1500, max_number_of_words=2
     ),
     "ags500": AmdSettings(enabled=True, after_greeting_silence_ms=500),
-    "words3": AmdSettings(enabled=True, max_number_of_words=3),
     "ags500-words3": AmdSettings(
         enabled=True, after_greeting_silence_ms=500, max_number_of_words=3
     ),
@@ -95,7 +95,7 @@ class Prober:
                     if future is not None and not future.done():
                         future.set_result(item)
 
-    async def probe(self, amd: AmdSettings, truth: str) -> Outcome:
+    async def probe(self, amd: AmdSettings, truth: str, voice: int) -> Outcome:
         attempt = str(uuid.uuid4())
         future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
         self.waiting[attempt] = future
@@ -115,6 +115,8 @@ class Prober:
                     f"DIALERD_AMD={amd.amd_argument()}",
                     "DIALERD_AMD_MACHINE=hangup",
                     "DIALERD_AMD_NOTSURE=agent",
+                    # the Local channel's customer half inherits it: this call's voice
+                    f"LAB_{truth.upper()}_VOICE={voice}",
                 ],
             },
         )
@@ -135,17 +137,22 @@ def _ms(event: Event) -> int:
         return 0
 
 
-async def run_set(prober: Prober, amd: AmdSettings, calls: int, lanes: int) -> list[Outcome]:
-    truths = ["person", "machine"] * (calls // 2)
-    random.Random(calls).shuffle(truths)
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for truth in truths:
-        queue.put_nowait(truth)
+async def run_set(
+    prober: Prober, amd: AmdSettings, calls: int, lanes: int, voices: dict[str, int]
+) -> list[Outcome]:
+    """Half persons, half machines, each voice of the lab as often as the next (the same
+    mix for every set, so that sets differ by their parameters only), in a shuffled order."""
+    half = calls // 2
+    plan = [(truth, n % voices[truth] + 1) for truth in ("person", "machine") for n in range(half)]
+    random.Random(calls).shuffle(plan)
+    queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
+    for item in plan:
+        queue.put_nowait(item)
     outcomes: list[Outcome] = []
 
     async def lane() -> None:
         while not queue.empty():
-            outcomes.append(await prober.probe(amd, queue.get_nowait()))
+            outcomes.append(await prober.probe(amd, *queue.get_nowait()))
 
     async with asyncio.TaskGroup() as group:
         for _ in range(lanes):
@@ -202,17 +209,25 @@ async def main(calls: int, lanes: int, only: list[str]) -> None:
         pump = asyncio.create_task(prober.pump())
         await asyncio.sleep(0.2)  # the event stream is subscribed
         await set_ring(client, "1", "2")
+        voices = {kind: await lab_global(client, f"LAB_{kind.upper()}_SOUNDS") for kind in KINDS}
         try:
             results = {}
             for name, amd in SETS.items():
                 if only and name not in only:
                     continue
-                results[name] = figures(await run_set(prober, amd, calls, lanes))
+                results[name] = figures(await run_set(prober, amd, calls, lanes, voices))
                 print(f"{name}: done", flush=True)
         finally:
             await set_ring(client, "2", "6")
             pump.cancel()
     print_table(results, calls)
+
+
+async def lab_global(client: AmiClient, name: str) -> int:
+    """How many voices of a kind the lab has (a global scripts/lab writes)."""
+    response = await client.send_action("Getvar", {"Variable": name})
+    response.raise_for_error()
+    return int(response.get("Value") or 0)
 
 
 async def set_ring(client: AmiClient, low: str, high: str) -> None:
@@ -222,7 +237,7 @@ async def set_ring(client: AmiClient, low: str, high: str) -> None:
 
 
 def print_table(results: dict[str, Figures], calls: int) -> None:
-    print(f"\n{calls} calls per set (half persons, half machines)\n")
+    print(f"\n{calls} calls per set (half persons, half machines, every voice alike)\n")
     print(
         "| set | parameters (ms) | human recall | machine recall | persons NOTSURE"
         " | machines NOTSURE | mean detect ms | persons' mean ms | persons HUMAN ≤ 2 s | lost |"
