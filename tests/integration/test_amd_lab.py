@@ -20,7 +20,12 @@ AMD_CAMPAIGN = CAMPAIGN + (
     "amd:\n  enabled: true\n  machine: message\n  message: vm-goodbye\n  notsure: agent\n"
 )
 DROP_MS = 1000  # WaitForSilence's second of silence after the beep, before the message
-WORLD = {"LAB_RING_MIN_S": "1", "LAB_RING_MAX_S": "2", "LAB_TALK_MIN_S": "2", "LAB_TALK_MAX_S": "3"}
+WORLD = {
+    "LAB_RING_MIN_S": "1", "LAB_RING_MAX_S": "2", "LAB_TALK_MIN_S": "2", "LAB_TALK_MAX_S": "3",
+    # the plain cases, which AMD gets right (bench/amd measures the hard ones): "Hello?"
+    # and a long greeting, so that every call's path is known and the test cannot flake
+    "LAB_PERSON_VOICE": "1", "LAB_MACHINE_VOICE": "1",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -56,7 +61,7 @@ async def test_machines_get_the_machine_action_and_persons_reach_an_agent(
     machines = [a for a in attempts if a["number"] in MACHINES]
     persons = [a for a in attempts if a["number"] in PERSONS]
     detected = [a for a in machines if a["amd_status"] == "MACHINE"]
-    assert len(detected) >= 0.75 * len(machines), machines
+    assert detected == machines, machines
     billsec = {row["uniqueid"]: int(row["billsec"]) for row in lab.cdr_rows()}
     for a in detected:  # the campaign's machine action: a voicemail drop, no agent, no queue
         assert (a["outcome"], a["amd_action"], a["agent"]) == ("machine", "message", None), a
@@ -65,11 +70,8 @@ async def test_machines_get_the_machine_action_and_persons_reach_an_agent(
         # the beep, a second of silence, then the message), where a hang-up ends it there
         assert billsec[str(a["attempt_id"])] * 1000 >= a["amd_ms"] + DROP_MS, a
     humans = [a for a in persons if a["amd_status"] == "HUMAN"]
-    assert len(humans) >= 0.75 * len(persons), persons
-    for a in humans + [a for a in attempts if a["amd_status"] == "NOTSURE"]:  # queued
-        assert a["amd_action"] == "agent", a
-        assert a["outcome"] in ("connected", "abandoned"), a
-        assert queued.get(str(a["attempt_id"])) == a["outcome"], a
-    connected = [a for a in humans if a["outcome"] == "connected"]
-    assert len(connected) >= 0.75 * len(humans), humans
-    assert all(a["agent"] for a in connected)
+    assert humans == persons, persons
+    for a in humans:  # queued, and with agents to spare each reached one
+        assert (a["amd_action"], a["outcome"]) == ("agent", "connected"), a
+        assert a["agent"], a
+        assert queued.get(str(a["attempt_id"])) == "connected", a
