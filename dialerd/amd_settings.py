@@ -36,14 +36,14 @@ class AmdSettings(_Strict):
     )
     greeting_ms: int = _bounded(500, 10_000, 1500, "a greeting longer than this: a machine")
     after_greeting_silence_ms: int = _bounded(
-        100, 5000, 800, "silence after the greeting longer than this: a person"
+        100, 5000, 500, "silence after the greeting longer than this: a person"
     )
     total_analysis_ms: int = _bounded(
         1000, 10_000, 5000, "undecided after this long: not sure (NOTSURE, TOOLONG)"
     )
     min_word_length_ms: int = _bounded(10, 2000, 100, "a shorter sound is not a word")
     between_words_silence_ms: int = _bounded(10, 2000, 50, "a shorter pause does not end a word")
-    max_number_of_words: int = _bounded(1, 20, 2, "this many words (or more): a machine")
+    max_number_of_words: int = _bounded(1, 20, 3, "this many words (or more): a machine")
     silence_threshold: int = _bounded(1, 32_767, 256, "average sample level below which is silence")
     max_word_length_ms: int = _bounded(100, 10_000, 5000, "a longer word: a machine")
     machine: Action = "hangup"

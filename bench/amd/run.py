@@ -42,14 +42,12 @@ CALL_TIMEOUT_S = 40.0
 
 # Asterisk's amd.conf defaults first (the baseline), then variations, the shipped last.
 SETS: dict[str, AmdSettings] = {
-    "asterisk": AmdSettings(
-        enabled=True, after_greeting_silence_ms=800, greeting_ms=1500, max_number_of_words=2
+    "asterisk": AmdSettings(enabled=True, after_greeting_silence_ms=800, max_number_of_words=2),
+    "words3": AmdSettings(enabled=True, after_greeting_silence_ms=800, max_number_of_words=3),
+    "ags500": AmdSettings(enabled=True, after_greeting_silence_ms=500, max_number_of_words=2),
+    "ags400-words3": AmdSettings(
+        enabled=True, after_greeting_silence_ms=400, max_number_of_words=3
     ),
-    "ags500": AmdSettings(enabled=True, after_greeting_silence_ms=500),
-    "ags500-words3": AmdSettings(
-        enabled=True, after_greeting_silence_ms=500, max_number_of_words=3
-    ),
-    "ags500-greet1200": AmdSettings(enabled=True, after_greeting_silence_ms=500, greeting_ms=1200),
     "shipped": AmdSettings(enabled=True),
 }
 

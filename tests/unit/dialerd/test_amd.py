@@ -93,7 +93,7 @@ def test_amd_is_off_by_default_and_sends_no_variables() -> None:
 def test_the_originate_carries_the_parameters_and_actions() -> None:
     amd = AmdSettings(enabled=True, machine="message", message="custom/drop", greeting_ms=1200)
     variables = amd_variables(amd, drops_left=True)
-    assert "DIALERD_AMD=2500:1200:800:5000:100:50:2:256:5000" in variables
+    assert "DIALERD_AMD=2500:1200:500:5000:100:50:3:256:5000" in variables
     assert "DIALERD_AMD_MACHINE=message" in variables
     assert "DIALERD_AMD_MESSAGE=custom/drop" in variables
 
