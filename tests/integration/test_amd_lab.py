@@ -75,3 +75,37 @@ async def test_machines_get_the_machine_action_and_persons_reach_an_agent(
         assert (a["amd_action"], a["outcome"]) == ("agent", "connected"), a
         assert a["agent"], a
         assert queued.get(str(a["attempt_id"])) == "connected", a
+
+
+def drop_cap_campaign() -> str:
+    """Machines get a drop, at most one per lead a day; a machine is retried at once on the
+    lead's next phone (then the first again), so the lead meets its cap within the test."""
+    retry = "  machine: {{delay_s: 2, max_attempts: 2, next_phone: true}}\n  failed:"
+    return AMD_CAMPAIGN.replace("  failed:", retry, 1) + "  messages_per_lead_per_day: 1\n"
+
+
+async def test_a_lead_gets_one_voicemail_drop_a_day_and_then_hang_ups(
+    lab: Lab, database: str, tmp_path: Path
+) -> None:
+    dialer = Dialer(lab, database, tmp_path, campaign_yaml=drop_cap_campaign(), retry_s=2)
+    rows = [f"L{n},Lead {n},{MACHINES[2 * n]}|{MACHINES[2 * n + 1]}" for n in range(3)]
+    (tmp_path / "leads.csv").write_text("external_id,name,phones\n" + "\n".join(rows) + "\n")
+    assert "imported" in dialer.import_csv(tmp_path / "leads.csv")
+    async with lab_world(lab, **WORLD):
+        dialer.start()
+        try:
+            await wait_until(lambda: unfinished(database), timeout_s=240, interval_s=3)
+        finally:
+            code = dialer.stop(signal.SIGTERM)
+    assert code == 0, dialer.log_text()[-3000:]
+    attempts = await query(
+        database, "SELECT lead_id, amd_action, outcome FROM call_attempts ORDER BY created_at"
+    )
+    by_lead: dict[int, list[str]] = {}
+    for a in attempts:
+        assert (a["outcome"], a["amd_action"] in ("message", "hangup")) == ("machine", True), a
+        by_lead.setdefault(a["lead_id"], []).append(a["amd_action"])
+    assert len(by_lead) == 3
+    for actions in by_lead.values():  # the first call leaves the message, the rest hang up
+        assert len(actions) >= 2, by_lead
+        assert actions == ["message"] + ["hangup"] * (len(actions) - 1), by_lead
