@@ -28,6 +28,7 @@ class Agent:
     paused: bool
     in_call: bool
     wrapup_until: float = 0.0  # monotonic seconds
+    pause_reason: str = ""  # Asterisk's PausedReason while paused
 
     def ready(self, now: float) -> bool:
         return (
@@ -50,6 +51,11 @@ class AgentBoard:
 
     def ready_count(self, now: float) -> int:
         return sum(1 for agent in self.agents.values() if agent.ready(now))
+
+    def ready_names(self, now: float) -> frozenset[str]:
+        """The ready agents' member names and interfaces (an owned callback names one)."""
+        ready = [a for a in self.agents.values() if a.ready(now)]
+        return frozenset(a.name for a in ready) | frozenset(a.interface for a in ready)
 
     def busy_count(self) -> int:
         return sum(1 for a in self.agents.values() if a.status in (INUSE, RINGING) or a.in_call)
@@ -95,14 +101,25 @@ MEMBER_EVENTS = frozenset(
 
 def _agent_from(interface: str, headers: Mapping[str, str], known: Agent | None) -> Agent:
     previous_wrapup = known.wrapup_until if known else 0.0
+    paused = headers.get("Paused", "1" if known and known.paused else "0") == "1"
     return Agent(
         interface=interface,
         name=headers.get("MemberName") or headers.get("Name") or interface,
         status=_int(headers.get("Status"), known.status if known else UNAVAILABLE),
-        paused=headers.get("Paused", "1" if known and known.paused else "0") == "1",
+        paused=paused,
         in_call=headers.get("InCall", "1" if known and known.in_call else "0") == "1",
         wrapup_until=previous_wrapup,
+        pause_reason=_pause_reason(headers, known) if paused else "",
     )
+
+
+def _pause_reason(headers: Mapping[str, str], known: Agent | None) -> str:
+    """QueueMember and QueueMemberPause say PausedReason (older Asterisk: Reason); a status
+    event that leaves it out keeps the reason already known."""
+    reason = headers.get("PausedReason", headers.get("Reason"))
+    if reason is None:
+        return known.pause_reason if known else ""
+    return reason
 
 
 def _int(value: str | None, default: int) -> int:

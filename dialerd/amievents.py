@@ -105,3 +105,11 @@ TRANSLATIONS: dict[str, Callable[[Mapping[str, str]], CallEvent | None]] = {
     "AgentComplete": _agent_complete,
     "Hangup": _hangup,
 }
+
+
+# Every event the daemon reads: the tracker's, the agents' and FullyBooted (the dialplan
+# snippet's, the CRM's dispositions and the inbound desk's are UserEvents, the desk's other
+# one AgentConnect). The AMI client asks Asterisk for these only (AmiSettings.events), which
+# spares the daemon the nine in ten events of a call it has no use for (VarSet, Newexten,
+# DeviceStateChange, ...). A handler for a new event must add it here, or it never arrives.
+WANTED_EVENTS = AGENT_EVENTS | frozenset(TRANSLATIONS) | frozenset({"FullyBooted"})

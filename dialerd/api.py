@@ -45,7 +45,7 @@ class Api:
         self, store: PgStore, campaigns: Callable[[], Mapping[str, Campaign]], clock: Clock
     ) -> None:
         self._store = store
-        self._dispositions = PgDispositions(store)
+        self._dispositions = PgDispositions(store, lambda name: deadline_of(campaigns().get(name)))
         self._callbacks = PgCallbacks(store)
         self._campaigns = campaigns
         self._clock = clock
@@ -58,12 +58,23 @@ class Api:
         }
 
     async def disposition(self, body: dict[str, Any]) -> Response:
-        """``{"attempt_id", "disposition", "agent"?, "note"?}``: 201 with the stored row."""
+        """``{"attempt_id", "disposition", "agent"?, "note"?, "callback_at"?, "owner"?}``: 201
+        with the stored row and what it did to the lead (``act``)."""
         attempt_id = _text(body, "attempt_id", required=True) or ""
         code = _text(body, "disposition", required=True) or ""
         agent, note = _text(body, "agent"), _text(body, "note")
+        at, owner = _text(body, "callback_at"), _text(body, "owner")
         try:
-            disposition = parse_disposition(attempt_id, code, agent, note, "api")
+            disposition = parse_disposition(
+                attempt_id,
+                code,
+                agent,
+                note,
+                "api",
+                callback_at=at,
+                owner=owner,
+                now=self._clock.now(),
+            )
             recorded = await self._dispositions.record(disposition)
         except InvalidDisposition as exc:
             raise BadRequest(str(exc), exc.field) from None
@@ -79,7 +90,11 @@ class Api:
             "agent": disposition.agent,
             "note": disposition.note,
             "recorded_at": recorded.created_at.isoformat(),
+            "act": recorded.act,
         }
+        if disposition.callback_at is not None:
+            document["callback_at"] = disposition.callback_at.isoformat()
+            document["owner"] = "agent" if disposition.owned else "anyone"
         return json_response(document, 201)
 
     async def callback(self, body: dict[str, Any]) -> Response:

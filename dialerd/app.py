@@ -30,9 +30,9 @@ from caller_id_pool import (
     RedisStore,
     StoreUnavailable,
 )
-from dialerd.amievents import AGENT_EVENTS, call_event, call_key
+from dialerd.amievents import AGENT_EVENTS, WANTED_EVENTS, call_event, call_key
 from dialerd.api import Api
-from dialerd.callbacks import CallbackKeeper
+from dialerd.callbacks import CallbackKeeper, deadline_of
 from dialerd.campaign import CampaignRunner, Wiring, live_channels
 from dialerd.config import (
     AmiServer,
@@ -54,6 +54,7 @@ from dialerd.journal import Journal
 from dialerd.metrics import DaemonCollector
 from dialerd.outcomes import OutcomeWriter
 from dialerd.ports import Clock, Store, SystemClock
+from dialerd.preview import PreviewDesk
 from dialerd.probes import LeadCounter, LoopLag
 from dialerd.progress import progress_line
 from dialerd.reconcile import Reconciler
@@ -136,6 +137,7 @@ def ami_settings(server: AmiServer) -> AmiSettings:
         secret=server.reveal() or "",
         ping_interval_s=server.ping_interval_s,
         ping_timeout_s=server.ping_timeout_s,
+        events=WANTED_EVENTS,
     )
 
 
@@ -187,6 +189,7 @@ class Daemon:
         self.journal = Journal(config_dir / config.state_dir)
         self._left_in_journal: list[JournalItem] = []  # results an earlier run did not write
         self._dispositions: DispositionRecorder | None = None
+        self.preview: PreviewDesk | None = None
         self._inbound: InboundDesk | None = None  # calls to pool numbers (docs/callbacks.md)
         self._dnc_lists: PgDncLists | None = None  # where an opt-out is written
         self.keeper: StatusKeeper | None = None  # what /status and the probes read
@@ -222,7 +225,7 @@ class Daemon:
             await ping_redis(self.config.redis)
         self._open_journal()
         self._records = PgCallerIdLog(store)
-        self._dispositions = DispositionRecorder(PgDispositions(store))
+        self._dispositions = DispositionRecorder(PgDispositions(store, self._callback_deadline))
         self.lead_counter = LeadCounter(PgLeadCounts(store), self.clock.now)
         self._caller_ids = await open_caller_id_store(self.config, self._records, self.clock.now())
         server = self.config.asterisk[0]
@@ -241,12 +244,7 @@ class Daemon:
         self._ami, self._writer = ami, writer
         self._open_inbound(ami, store)
         self.keeper = StatusKeeper(self, store, self.config.redis, self.clock, self.loop_lag)
-        token = self.config.metrics.token
-        collector = DaemonCollector(self, self.clock.monotonic)
-        api = Api(store, lambda: {n: r.campaign for n, r in self.runners.items()}, self.clock)
-        http = HttpServer(
-            Endpoints(self, collector, token.reveal() if token else None, api.routes())
-        )
+        http = self._http_server(store)
         try:
             await http.start(self.config.metrics.listen)
             return await self._serve(ami, writer, campaigns, duration_s, progress)
@@ -254,6 +252,15 @@ class Daemon:
             await http.close()
             await ami.close()
             await self._close_stores(store)
+
+    def _http_server(self, store: PgStore) -> HttpServer:
+        """The pages and the API's POSTs (dispositions, callbacks, preview: docs/api.md)."""
+        token = self.config.metrics.token
+        collector = DaemonCollector(self, self.clock.monotonic)
+        api = Api(store, lambda: {n: r.campaign for n, r in self.runners.items()}, self.clock)
+        self.preview = PreviewDesk(store, self.config.node, self.clock, lambda: self.runners)
+        routes = api.routes() | self.preview.routes()
+        return HttpServer(Endpoints(self, collector, token.reveal() if token else None, routes))
 
     async def _close_stores(self, store: PgStore) -> None:
         if self._cdr_store is not None:
@@ -295,6 +302,8 @@ class Daemon:
                 self._spawn(self._dispositions.run(), "dispositions")
             if self._inbound is not None:
                 self._spawn(self._inbound.run(), "inbound-desk")
+            if self.preview is not None:
+                self._spawn(self.preview.run(), "preview-desk")
             self._spawn(self._keeper().run(), "status-checks")
             self._spawn(self.loop_lag.run(), "loop-lag")
             if self.webhooks is not None:
@@ -575,6 +584,10 @@ class Daemon:
 
     def _followed(self) -> list[str]:
         return list(self.followups)
+
+    def _callback_deadline(self, campaign: str) -> int | None:
+        """A running campaign's callbacks.deadline_s, for a callback disposition."""
+        return deadline_of(r.campaign if (r := self.runners.get(campaign)) else None)
 
     def _set_followups(self, campaigns: dict[str, Campaign]) -> None:
         """What outcomes call for and where events go: at start (before the journal's

@@ -148,7 +148,14 @@ def callback_payload(kind: FollowupKind, key: str, row: Mapping[str, Any]) -> di
 
 class CallbackClaims(Protocol):
     async def claim(
-        self, campaign_id: int, node: str, limit: int, lease_s: float, now: datetime
+        self,
+        campaign_id: int,
+        node: str,
+        limit: int,
+        lease_s: float,
+        now: datetime,
+        *,
+        agents: Collection[str] = (),
     ) -> list[DuePhone]: ...
 
 
@@ -241,9 +248,10 @@ class CallbackDialer:
         self, runner: CallbackRunner, claims: CallbackClaims, room: int
     ) -> int:
         lease_s = runner.campaign.lease_s
+        ready = runner.board.ready_names(self.clock.monotonic())
         try:
             phones = await claims.claim(
-                runner.campaign_id, self.node, room, lease_s, self.clock.now()
+                runner.campaign_id, self.node, room, lease_s, self.clock.now(), agents=ready
             )
         except DialerdError as exc:  # the due phones' claim will say so too
             log.warning("callbacks_unavailable", error=str(exc))

@@ -25,12 +25,14 @@ from pydantic import (
     model_validator,
 )
 
+from dialerd.agent_settings import AgentSettings
 from dialerd.amd_settings import AmdSettings
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.followup_settings import FollowupSettings
 from dialerd.inbound_settings import CallbackSettings, InboundSettings
 from dialerd.limit_settings import LimitSettings
 from dialerd.logs import hide_secrets
+from dialerd.preview_settings import PreviewSettings
 from dialerd.screen_pop import ScreenPopSettings
 from dialerd.secret_source import SecretSource
 from dialerd.window_settings import CallingWindowSettings
@@ -282,7 +284,7 @@ class Campaign(Strict):
     weight: Annotated[float, Field(gt=0, le=1000)] = Field(
         1.0, description="share among campaigns of equal priority on a trunk or a queue"
     )
-    mode: Literal["progressive", "predictive"] = "progressive"
+    mode: Literal["preview", "progressive", "predictive"] = "progressive"
     pacing: PacingConfig = PacingConfig()
     queue: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")]
     wrapup_s: Annotated[float, Field(ge=0, le=600)] = 0.0
@@ -299,6 +301,8 @@ class Campaign(Strict):
     callbacks: CallbackSettings = CallbackSettings()  # its customers calling back
     screen_pop: ScreenPopSettings = ScreenPopSettings()  # what the agent's leg is told
     amd: AmdSettings = AmdSettings()  # answering machine detection, off by default (docs/amd.md)
+    preview: PreviewSettings | None = None  # mode preview: POST /preview/* (dialerd.preview)
+    agents: AgentSettings = AgentSettings()  # blended agents: a share kept for inbound calls
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:

@@ -30,19 +30,37 @@ def add_command(make: MakeCommand) -> None:
     command.add_argument("code", metavar="CODE", help="sale, callback, not_interested, ...")
     command.add_argument("--agent", help="who handled the call")
     command.add_argument("--note", default="", help="free text kept with it")
+    command.add_argument(
+        "--at", help="callback: when, ISO 8601 with its offset (2026-12-03T15:00:00+00:00)"
+    )
+    command.add_argument(
+        "--owned", action="store_true", help="callback: the agent's own (needs --agent)"
+    )
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    disposition = parse_disposition(args.attempt_id, args.code, args.agent, args.note, "cli")
+    owner = "agent" if args.owned else None
+    disposition = parse_disposition(
+        args.attempt_id, args.code, args.agent, args.note, "cli", callback_at=args.at, owner=owner
+    )
     config = load_main_config(args.config)
     url = build_url(config.database.url, config.database.reveal())
     recorded = asyncio.run(_record_once(url, disposition))
     agent = f" by {disposition.agent}" if disposition.agent else ""
     print(
         f"attempt {disposition.attempt_id}: disposition {disposition.code}{agent} recorded "
-        f"(#{recorded.disposition_id})"
+        f"(#{recorded.disposition_id}){_done(recorded.act)}"
     )
     return 0
+
+
+def _done(act: str) -> str:
+    return {
+        "close": ": the lead is closed",
+        "callback": ": callback booked",
+        "dnc": ": the number is on the global do-not-call list",
+        "wrong_number": ": that phone is stopped, the lead's next one goes on",
+    }.get(act, "")
 
 
 async def _record_once(url: str, disposition: Disposition) -> RecordedDisposition:

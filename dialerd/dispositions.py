@@ -10,8 +10,10 @@ Three ways in, one check (:func:`parse_disposition`) and one store method
 * the HTTP API (source ``api``).
 
 A code is lower case letters, digits, ``_`` and ``-``, up to 40 characters; it is stored lower
-case. Only ``sale`` means something to the reports (docs/reports.md); the rest are the
-centre's own.
+case. Five codes act on the lead as they are recorded (:func:`act_of`, docs/agents.md):
+``sale`` and ``not_interested`` close it, ``callback`` with a time books a callback, ``dnc``
+puts the number on the global do-not-call list, ``wrong_number`` stops that phone. Any other
+code is the centre's own note. Only ``sale`` means something to the reports (docs/reports.md).
 """
 
 from __future__ import annotations
@@ -20,19 +22,23 @@ import asyncio
 import random
 import re
 import uuid
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
 
 from ami import Event
+from dialerd.disposition_codes import Act, act_of
 from dialerd.domain import Disposition, RecordedDisposition
 from dialerd.errors import DialerdError
 from dialerd.storage import StorageError, StorageUnavailable
 
 __all__ = [
     "DISPOSITION_EVENT",
+    "Act",
     "DispositionRecorder",
     "InvalidDisposition",
+    "act_of",
     "from_user_event",
     "is_disposition",
     "parse_disposition",
@@ -43,6 +49,8 @@ SOURCES = ("ami", "cli", "api")
 _CODE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # as ck_dispositions_disposition
 _MAX_AGENT = 80
 _MAX_NOTE = 1000
+_MAX_AHEAD = timedelta(days=366)  # a callback booked further ahead is a typo
+OWNERS = ("anyone", "agent")
 log = structlog.get_logger("dialerd.dispositions")
 
 
@@ -60,9 +68,21 @@ class DispositionLog(Protocol):
 
 
 def parse_disposition(
-    attempt_id: str, code: str, agent: str | None, note: str | None, source: str
+    attempt_id: str,
+    code: str,
+    agent: str | None,
+    note: str | None,
+    source: str,
+    *,
+    callback_at: str | None = None,
+    owner: str | None = None,
+    now: datetime | None = None,
 ) -> Disposition:
-    """A checked disposition, or :class:`InvalidDisposition` saying what is wrong."""
+    """A checked disposition, or :class:`InvalidDisposition` saying what is wrong.
+
+    ``callback_at`` is an ISO 8601 time with its UTC offset (``2026-12-03T15:00:00+00:00``),
+    for the code ``callback`` only; ``owner`` is ``anyone`` (the default) or ``agent`` (the
+    callback is the agent's own: needs ``agent``). ``now`` bounds the time (a year ahead)."""
     try:
         parsed_id = uuid.UUID(attempt_id.strip())
     except ValueError:
@@ -81,7 +101,44 @@ def parse_disposition(
         raise InvalidDisposition(f"note longer than {_MAX_NOTE} characters", "note")
     if source not in SOURCES:
         raise InvalidDisposition(f"source {source!r} is not one of {', '.join(SOURCES)}", "source")
-    return Disposition(parsed_id, clean_code, clean_agent, clean_note, source)
+    at = _callback_time(callback_at, clean_code, now)
+    owned = _owned(owner, at, clean_agent)
+    return Disposition(parsed_id, clean_code, clean_agent, clean_note, source, at, owned)
+
+
+def _callback_time(text: str | None, code: str, now: datetime | None) -> datetime | None:
+    clean = (text or "").strip()
+    if not clean:
+        return None
+    if code != "callback":
+        raise InvalidDisposition(
+            f"callback_at is for the disposition callback, not {code!r}", "callback_at"
+        )
+    try:
+        at = datetime.fromisoformat(clean)
+    except ValueError:
+        raise InvalidDisposition(
+            f"callback_at {clean!r} is not an ISO 8601 time (2026-12-03T15:00:00+00:00)",
+            "callback_at",
+        ) from None
+    if at.tzinfo is None:
+        raise InvalidDisposition(
+            f"callback_at {clean!r} has no UTC offset (add +00:00, or the zone's)", "callback_at"
+        )
+    if now is not None and at > now + _MAX_AHEAD:
+        raise InvalidDisposition(f"callback_at {clean!r} is more than a year ahead", "callback_at")
+    return at
+
+
+def _owned(owner: str | None, at: datetime | None, agent: str | None) -> bool:
+    clean = (owner or "").strip().lower() or "anyone"
+    if clean not in OWNERS:
+        raise InvalidDisposition(f"owner {owner!r} is not one of {', '.join(OWNERS)}", "owner")
+    if clean == "agent" and at is None:
+        raise InvalidDisposition("owner agent is for a callback with a callback_at", "owner")
+    if clean == "agent" and agent is None:
+        raise InvalidDisposition("owner agent needs the agent's name (agent)", "owner")
+    return clean == "agent"
 
 
 def is_disposition(event: Event) -> bool:
@@ -94,7 +151,15 @@ def from_user_event(event: Event) -> Disposition:
     code = event.get("Disposition")
     if not attempt or not code:
         raise InvalidDisposition("the user event needs an Attempt and a Disposition header")
-    return parse_disposition(attempt, code, event.get("Agent"), event.get("Note"), "ami")
+    return parse_disposition(
+        attempt,
+        code,
+        event.get("Agent"),
+        event.get("Note"),
+        "ami",
+        callback_at=event.get("CallbackAt"),
+        owner=event.get("Owner"),
+    )
 
 
 class DispositionRecorder:
@@ -145,7 +210,12 @@ class DispositionRecorder:
                 log.warning("disposition_rejected", reason=str(exc), **_fields(disposition))
                 return
             self.recorded += 1
-            log.info("disposition_recorded", id=recorded.disposition_id, **_fields(disposition))
+            log.info(
+                "disposition_recorded",
+                id=recorded.disposition_id,
+                act=act_of(disposition).value,
+                **_fields(disposition),
+            )
             return
 
 
@@ -155,4 +225,6 @@ def _fields(disposition: Disposition) -> dict[str, object]:
         "disposition": disposition.code,
         "agent": disposition.agent,
         "note": disposition.note,
+        "callback_at": disposition.callback_at.isoformat() if disposition.callback_at else None,
+        "owned": disposition.owned,
     }

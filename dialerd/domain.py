@@ -165,6 +165,8 @@ class Disposition:
     agent: str | None
     note: str
     source: str  # ami, cli or api
+    callback_at: datetime | None = None  # a callback's time (code callback only)
+    owned: bool = False  # the callback is the agent's own, not anyone's
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +176,4 @@ class RecordedDisposition:
     disposition_id: int
     disposition: Disposition
     created_at: datetime
+    act: str = "note"  # what it did to the lead (dialerd.dispositions.Act)

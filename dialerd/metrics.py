@@ -25,6 +25,7 @@ from prometheus_client.core import (
 )
 
 from caller_id_pool import NumberState
+from dialerd.agent_states import agent_views, count_states, dialer_agents, pause_reasons
 from dialerd.callstats import Histogram
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class DaemonCollector:
         runners = list(self._daemon.watched_runners())
         yield from _call_metrics(runners)
         yield from _line_and_agent_metrics(runners, self._monotonic())
+        yield from _agent_state_metrics(runners, self._monotonic())
         yield from _caller_id_metrics(runners)
         yield from _pacing_metrics(runners)
         yield from _latency_metrics(runners)
@@ -166,6 +168,28 @@ def _line_and_agent_metrics(runners: list[CampaignRunner], now: float) -> Iterat
         agents.add_metric([name, "ready"], board.ready_count(now))
         agents.add_metric([name, "busy"], board.busy_count())
     return iter((lines, agents))
+
+
+def _agent_state_metrics(runners: list[CampaignRunner], now: float) -> Iterator[Metric]:
+    states = GaugeMetricFamily(
+        "dialerd_agent_states",
+        "Queue members by what they are doing (docs/metrics.md#agent-states)",
+        labels=["campaign", "state"],
+    )
+    paused = GaugeMetricFamily(
+        "dialerd_agents_paused",
+        "Paused queue members by Asterisk's pause reason",
+        labels=["campaign", "reason"],
+    )
+    on_calls = dialer_agents(runners)
+    for runner in runners:
+        name = runner.campaign.name
+        views = agent_views(runner.board, now, on_calls)
+        for state, count in count_states(views).items():
+            states.add_metric([name, state], count)
+        for reason, count in pause_reasons(views).items():
+            paused.add_metric([name, reason], count)
+    return iter((states, paused))
 
 
 def _caller_id_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:

@@ -11,6 +11,7 @@ several nodes share one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -68,15 +69,18 @@ class Pacer:
     state: PacingState
     window: WindowCounts = field(default_factory=WindowCounts)
     window_read_at: float = float("-inf")
+    inbound_reserve: float = 0.0  # agents.inbound_reserve: share kept for inbound calls
 
     @classmethod
     def create(cls, campaign: Campaign) -> Pacer:
         settings = pacing_settings(campaign)
-        return cls(settings, PacingState.initial(settings))
+        reserve = campaign.agents.inbound_reserve
+        return cls(settings, PacingState.initial(settings), inbound_reserve=reserve)
 
     def reconfigure(self, campaign: Campaign) -> None:
         """New settings from a reload; what was learned so far is kept."""
         self.settings = pacing_settings(campaign)
+        self.inbound_reserve = campaign.agents.inbound_reserve
 
     def window_due(self, now: float) -> bool:
         return now - self.window_read_at >= WINDOW_REFRESH_S
@@ -94,9 +98,12 @@ class Pacer:
         # agents busy on calls that are not this campaign's (blended, manual) count as
         # talking since an unknown time: 0 s, the cautious guess
         others = max(0, seen.board.busy_count() - len(seen.talking_s))
+        ready = ready_after_reserve(
+            seen.board.ready_count(now), seen.board.logged_in_count(), others, self.inbound_reserve
+        )
         return PacingInputs(
             settings=self.settings,
-            ready_agents=seen.board.ready_count(now),
+            ready_agents=ready,
             talking_s=(*seen.talking_s, *([0.0] * others)),
             wrapping_s=wrapping,
             ringing_s=seen.ringing_s,
@@ -110,6 +117,13 @@ class Pacer:
     def learn(self, observations: Iterable[Observation]) -> None:
         for observation in observations:
             self.state = observe(self.state, observation)
+
+
+def ready_after_reserve(ready: int, staffed: int, on_inbound: int, share: float) -> int:
+    """The ready agents pacing may use when ``share`` of the ``staffed`` agents is kept for
+    inbound calls; those already on inbound calls (``on_inbound``) count towards it."""
+    reserve = math.ceil(share * staffed - 1e-9)  # 0.3 x 10 is 3, not 4
+    return max(0, ready - max(0, reserve - on_inbound))
 
 
 def wrapping_s(board: AgentBoard, now: float) -> tuple[float, ...]:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from dialerd.agent_states import agent_views, count_states, dialer_agents
 from dialerd.agents import INUSE, RINGING, AgentBoard
 from dialerd.config import RedisSettings
 from dialerd.errors import DialerdError
@@ -151,8 +152,21 @@ def status_document(node: str, daemon: Watched, keeper: StatusKeeper) -> Documen
         "ami": {"connected": daemon.ami_connected},
         "database": keeper.database.document(now),
         "redis": keeper.redis.document(now) if keeper.redis is not None else None,
-        "campaigns": [campaign_document(r, now) for r in daemon.watched_runners()],
+        "campaigns": campaign_documents(list(daemon.watched_runners()), now),
     }
+
+
+def campaign_documents(runners: list[CampaignRunner], now: float) -> list[Document]:
+    on_calls = dialer_agents(runners)
+    return [campaign_document(r, now) | agent_states_document(r, now, on_calls) for r in runners]
+
+
+def agent_states_document(
+    runner: CampaignRunner, now: float, on_dialer_calls: frozenset[str]
+) -> Document:
+    """Each queue member's state (docs/operations.md#status), and their counts."""
+    views = agent_views(runner.board, now, on_dialer_calls)
+    return {"agent_states": count_states(views), "agent_list": [v.document() for v in views]}
 
 
 def campaign_document(runner: CampaignRunner, now: float) -> Document:

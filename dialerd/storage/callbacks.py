@@ -111,10 +111,19 @@ class PgCallbacks:
             return CallbackRecord(context, created=True)
 
     async def claim(
-        self, campaign_id: int, node: str, limit: int, lease_s: float, now: datetime
+        self,
+        campaign_id: int,
+        node: str,
+        limit: int,
+        lease_s: float,
+        now: datetime,
+        *,
+        agents: Collection[str] = (),
     ) -> list[DuePhone]:
-        """Lease up to ``limit`` phones of due callback requests to ``node``."""
+        """Lease up to ``limit`` phones of due callback requests to ``node``; a request an
+        agent owns only while that agent (by member name or interface) is in ``agents``."""
         params = {
+            "agents": list(agents),
             "campaign_id": campaign_id,
             "node": node,
             "now": now,

@@ -79,6 +79,7 @@ WITH due AS MATERIALIZED (
     SELECT s.phone_id FROM callback_requests r
     JOIN phone_schedule s ON s.lead_id = r.lead_id
     WHERE r.campaign_id = :campaign_id AND r.settled_at IS NULL AND r.due_at <= :now
+      AND (r.agent IS NULL OR r.agent = ANY(:agents))
       AND NOT EXISTS (SELECT 1 FROM phone_schedule b
                       WHERE b.lead_id = r.lead_id AND b.state IN ('leased', 'dialing'))
       AND (s.state = 'scheduled'
@@ -93,7 +94,7 @@ SET state = 'leased', leased_by = :node, lease_until = :lease_until, updated_at 
 FROM due
 WHERE s.phone_id = due.phone_id AND s.state IN ('scheduled', 'done', 'exhausted')
 RETURNING s.phone_id
-""")
+""").bindparams(sa.bindparam("agents", type_=ARRAY(sa.Text)))
 
 
 # A claimed request is looked at again only after a while: a dial the screening put off (the

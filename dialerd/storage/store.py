@@ -48,6 +48,7 @@ from dialerd.storage.dialing_sql import (
     LOCK_OPEN_ATTEMPTS,
     RECLAIM_EXPIRED,
 )
+from dialerd.storage.disposition_acts import reapply_after_outcomes
 from dialerd.storage.dnc_sql import (
     ACTIVE_MATCHES,
     BLOCK_PHONE,
@@ -201,6 +202,8 @@ class PgStore:
             await enqueue_outcome_events(connection, results, dials, self.followup_rules)
             await enqueue_switch_events(connection, switched, results, self.followup_rules)
             await settle_outcomes(connection, results, self.followup_rules.keys())
+            ended = max(result.ended_at for result in results)
+            await reapply_after_outcomes(connection, [r.attempt_id for r in results], ended)
 
     async def release_leases(self, node: str, phone_ids: Sequence[int]) -> int:
         """Give back leased, not yet dialled phones (at shutdown); returns how many."""

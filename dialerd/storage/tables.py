@@ -319,6 +319,7 @@ dispositions = sa.Table(
     sa.Column("note", sa.Text, nullable=False, server_default=""),
     sa.Column("source", sa.Text, nullable=False),
     _created_at(),
+    _timestamp("callback_at"),  # a callback disposition's time (migration 0013)
     sa.PrimaryKeyConstraint("id", name="pk_dispositions"),
     sa.ForeignKeyConstraint(
         ["attempt_id"], ["call_attempts.attempt_id"], name="fk_dispositions_attempt_id"
@@ -481,6 +482,7 @@ callback_requests = sa.Table(
     sa.Column("outcome", sa.Text, nullable=True),
     sa.Column("met", sa.Boolean, nullable=True),
     _timestamp("settled_at"),
+    sa.Column("agent", sa.Text, nullable=True),  # the owner; null: anyone (migration 0013)
     sa.PrimaryKeyConstraint("id", name="pk_callback_requests"),
     sa.ForeignKeyConstraint(
         ["campaign_id"], ["campaigns.id"], name="fk_callback_requests_campaign_id"
@@ -494,7 +496,9 @@ callback_requests = sa.Table(
     sa.ForeignKeyConstraint(
         ["attempt_id"], ["call_attempts.attempt_id"], name="fk_callback_requests_attempt_id"
     ),
-    sa.CheckConstraint("source IN ('api', 'cli')", name="ck_callback_requests_source"),
+    sa.CheckConstraint(
+        "source IN ('api', 'cli', 'disposition')", name="ck_callback_requests_source"
+    ),
     sa.CheckConstraint("deadline >= requested_at", name="ck_callback_requests_deadline"),
     sa.CheckConstraint("(met IS NULL) = (settled_at IS NULL)", name="ck_callback_requests_settled"),
     sa.Index(

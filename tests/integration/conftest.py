@@ -10,6 +10,7 @@ import pytest
 
 from dialerd.storage import PgStore, migrate
 from dialerd.storage.testing import create_database, drop_database
+from tests.integration.daemon import RUNNING
 from tests.integration.lab import Lab
 
 
@@ -31,6 +32,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration/" in item.nodeid:
             item.add_marker(pytest.mark.lab)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_daemon_left_running() -> Iterator[None]:
+    """A daemon a test module did not stop (a failed wait before its stop) is killed at the
+    module's end, and reported as an error there: left running, it would answer the AMI
+    events of the tests after it. Per module, as a module's fixture may keep one running."""
+    yield
+    left = RUNNING.kill_leftovers()
+    assert not left, f"the tests left dialerd running (pids {left}); killed"
 
 
 @pytest.fixture(scope="session")

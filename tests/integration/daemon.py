@@ -126,6 +126,30 @@ lease_s: 30
 """
 
 
+class Running:
+    """Every `dialerd run` a test started: one it leaves running (a failed wait before its
+    stop) would answer AMI events in the tests after it, so the conftest kills it."""
+
+    def __init__(self) -> None:
+        self._processes: list[subprocess.Popen[bytes]] = []
+
+    def add(self, process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        self._processes.append(process)
+        return process
+
+    def kill_leftovers(self) -> list[int]:
+        """Kill the daemons still running; their pids."""
+        left = [p for p in self._processes if p.poll() is None]
+        for process in left:
+            process.kill()
+            process.wait()
+        self._processes.clear()
+        return [p.pid for p in left]
+
+
+RUNNING = Running()
+
+
 @dataclass
 class Dialer:
     lab: Lab
@@ -173,12 +197,14 @@ class Dialer:
         self.runs.append(log)
         environ = {**os.environ, "DIALERD_TEST_AMI_SECRET": self.lab.ami_secret, **(env or {})}
         with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [*wrapper, str(DIALERD), "run", "-c", str(config), "--log-level", "info"],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=environ,
-                cwd=ROOT,
+            self.process = RUNNING.add(
+                subprocess.Popen(
+                    [*wrapper, str(DIALERD), "run", "-c", str(config), "--log-level", "info"],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=environ,
+                    cwd=ROOT,
+                )
             )
 
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 150) -> int:

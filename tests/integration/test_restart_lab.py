@@ -117,11 +117,11 @@ async def test_a_queue_asterisk_cannot_list_yet_is_asked_for_again_until_it_can(
         await module(ami, "app_queue.so", "unload")
         try:
             dialer.start()
-            await wait_until(lambda: logged(dialer, "queue_status_failed"), 60, 0.5)
-            assert await agents_known(dialer, 0) is True
-        finally:
-            await module(ami, "app_queue.so", "load")
-        try:
+            try:
+                await wait_until(lambda: logged(dialer, "queue_status_failed"), 60, 0.5)
+                assert await agents_known(dialer, 0) is True
+            finally:
+                await module(ami, "app_queue.so", "load")
             await wait_until(lambda: agents_known(dialer, lab.agents), 30, 0.5)
         finally:
             code = await asyncio.to_thread(dialer.stop)

@@ -76,7 +76,9 @@ class FakeClaims:
     phones: list[Any] = field(default_factory=list)
     limits: list[int] = field(default_factory=list)
 
-    async def claim(self, campaign_id: int, node: str, limit: int, lease_s: float, now: Any) -> Any:
+    async def claim(
+        self, campaign_id: int, node: str, limit: int, lease_s: float, now: Any, *, agents: Any
+    ) -> Any:
         self.limits.append(limit)
         return self.phones[:limit]
 
@@ -103,7 +105,9 @@ class FakeRunner:
 
     @property
     def board(self) -> Any:
-        return SimpleNamespace(ready_count=lambda now: self.ready)
+        return SimpleNamespace(
+            ready_count=lambda now: self.ready, ready_names=lambda now: frozenset()
+        )
 
     def situation(self, now: float) -> Any:
         return SimpleNamespace(lines_free=self.lines_free, dials_allowed_now=20)

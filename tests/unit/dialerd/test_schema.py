@@ -114,13 +114,15 @@ def test_the_schema_rejects_unknown_keys_at_any_depth() -> None:
     [
         ("enabled", "no", "'no' is not of type 'boolean'"),
         ("lease_s", 5, "5 is less than the minimum of 10"),
-        ("mode", "preview", "'preview' is not one of ['progressive', 'predictive']"),
+        ("mode", "broadcast", "'broadcast' is not one of ['preview', 'progressive', 'predictive']"),
+        ("preview", {"reserve_s": 1}, "1 is less than the minimum of 5"),
     ],
 )
 def test_the_schema_rejects_what_the_loader_rejects(key: str, value: Any, message: str) -> None:
     campaign = example_campaign()
     campaign[key] = value
-    assert errors("campaign.schema.json", campaign) == [(f"$.{key}", message)]
+    at = f"$.{key}" + (".reserve_s" if key == "preview" else "")
+    assert errors("campaign.schema.json", campaign) == [(at, message)]
 
 
 def test_an_unquoted_caller_id_and_a_malformed_window_are_flagged() -> None:
