@@ -15,6 +15,7 @@ from ami import Event
 from dialerd.calltrack import (
     AgentCallEnded,
     AgentConnected,
+    AmdDone,
     CallEvent,
     CustomerAnswered,
     HungUp,
@@ -66,7 +67,21 @@ def _user_event(h: Mapping[str, str]) -> CallEvent | None:
         return CustomerAnswered()
     if kind == "DialerdQueueResult" and h.get("Status"):
         return QueueGaveUp(status=h.get("Status", ""))
+    if kind == "DialerdAmd":
+        return _amd_done(h)
     return None
+
+
+def _amd_done(h: Mapping[str, str]) -> CallEvent:
+    """AMD's result; an action other than the three the snippet takes reads as `agent`
+    (the call was queued), the case in which the tracker waits for an agent or an abandon."""
+    action = h.get("Action", "")
+    return AmdDone(
+        status=h.get("Status", "")[:16],
+        cause=h.get("Cause", "")[:64],
+        ms=int(_number(h.get("Ms"))),
+        action=action if action in ("agent", "hangup", "message") else "agent",
+    )
 
 
 def _agent_connect(h: Mapping[str, str]) -> CallEvent:

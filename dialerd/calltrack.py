@@ -9,6 +9,7 @@ ENDED.
 
     ORIGINATING --rejected / not-answered reason--> ENDED (failed, busy, no_answer, ...)
     ORIGINATING --answered-----------------------> ANSWERED --agent--> CONNECTED
+    ANSWERED --AMD result--> ANSWERED (AMD's hangup or message: the hangup ends it as machine)
     ANSWERED --queue gave up--> ABANDONING            CONNECTED / ABANDONING --hangup--> ENDED
     any live state --connection lost--> ORPHANED --still live--> back  --gone--> ENDED (unknown)
 """
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from dialerd.domain import AttemptResult, Outcome
+from dialerd.domain import Amd, AttemptResult, Outcome
 
 
 class CallState(enum.Enum):
@@ -53,6 +54,18 @@ class OriginateResult:
 @dataclass(frozen=True, slots=True)
 class CustomerAnswered:
     """The answered call entered the dialplan snippet."""
+
+
+@dataclass(frozen=True, slots=True)
+class AmdDone:
+    """The snippet's AMD() classified the answered call (user event DialerdAmd): its status
+    (HUMAN, MACHINE, NOTSURE, HANGUP), cause, detection time, and the action it took
+    (agent: queued; hangup; message: a voicemail drop)."""
+
+    status: str
+    cause: str
+    ms: int
+    action: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +115,7 @@ CallEvent = (
     OriginateRejected
     | OriginateResult
     | CustomerAnswered
+    | AmdDone
     | AgentConnected
     | QueueGaveUp
     | AgentCallEnded
@@ -121,6 +135,9 @@ class Finished:
 
 # ---- the call value -------------------------------------------------------------
 
+# AMD actions after which the call ends without an agent: the outcome is `machine`
+MACHINE_ACTIONS = frozenset({"hangup", "message"})
+
 
 @dataclass(frozen=True, slots=True)
 class Call:
@@ -135,6 +152,7 @@ class Call:
     agent: str | None = None
     hold_s: float | None = None
     talk_s: float | None = None
+    amd: Amd | None = None  # AMD's result, once the snippet reported it
 
     @property
     def live(self) -> bool:
@@ -173,6 +191,7 @@ def end(call: Call, outcome: Outcome, now: datetime) -> Step:
         agent=call.agent,
         hold_s=call.hold_s,
         talk_s=call.talk_s,
+        amd=call.amd,
     )
     return ended, (Finished(result),)
 
@@ -204,6 +223,14 @@ def _answered(call: Call, event: CallEvent, now: datetime) -> Step:
     return stay(replace(call, state=CallState.ANSWERED, answered_at=now))
 
 
+def _amd_done(call: Call, event: CallEvent, now: datetime) -> Step:
+    assert isinstance(event, AmdDone)
+    amd = Amd(status=event.status, cause=event.cause, ms=event.ms, action=event.action)
+    if call.state is CallState.ORIGINATING:  # the OriginateResponse is still to come
+        call = replace(call, state=CallState.ANSWERED, answered_at=now)
+    return stay(replace(call, amd=amd))
+
+
 def _agent_connected(call: Call, event: CallEvent, now: datetime) -> Step:
     assert isinstance(event, AgentConnected)
     answered_at = call.answered_at or now
@@ -231,8 +258,11 @@ def _agent_call_ended(call: Call, event: CallEvent, now: datetime) -> Step:
 def _hung_up_after_answer(call: Call, event: CallEvent, now: datetime) -> Step:
     assert isinstance(event, HungUp)
     call = replace(call, hangup_cause=event.cause)
-    outcome = Outcome.CONNECTED if call.state is CallState.CONNECTED else Outcome.ABANDONED
-    return end(call, outcome, now)
+    if call.state is CallState.CONNECTED:
+        return end(call, Outcome.CONNECTED, now)
+    if call.state is CallState.ANSWERED and call.amd and call.amd.action in MACHINE_ACTIONS:
+        return end(call, Outcome.MACHINE, now)  # AMD's action, not a lack of agents
+    return end(call, Outcome.ABANDONED, now)
 
 
 def _hung_up_before_answer(call: Call, event: CallEvent, now: datetime) -> Step:
@@ -266,6 +296,8 @@ TABLE: dict[tuple[CallState, type], Handler] = {
     (S.ORIGINATING, OriginateResult): _originate_result,
     (S.ORIGINATING, CustomerAnswered): _answered,
     (S.ORIGINATING, AgentConnected): _agent_connected,
+    (S.ORIGINATING, AmdDone): _amd_done,
+    (S.ANSWERED, AmdDone): _amd_done,
     (S.ORIGINATING, HungUp): _hung_up_before_answer,
     (S.ANSWERED, OriginateResult): _late_reason,
     (S.ANSWERED, AgentConnected): _agent_connected,

@@ -28,6 +28,7 @@ from dialerd.callbacks import CallbackDialer
 from dialerd.callstats import CallStats
 from dialerd.calltrack import (
     AgentConnected,
+    AmdDone,
     Call,
     CallEvent,
     CallState,
@@ -63,6 +64,15 @@ ORPHAN_WAIT_S = 60.0
 ANSWER_WAIT_S = 120.0
 ORIGINATE_MARGIN_S = 30.0
 AGENTS_RETRY_S = 5.0  # a failed QueueStatus is asked again this much later
+AMD_LEARNING = 0.05  # weight of each new AMD time in the running mean
+AMD_STATUSES = frozenset({"HUMAN", "MACHINE", "NOTSURE"})  # a metric label: bounded
+
+
+def amd_prior_s(campaign: Campaign) -> float:
+    """AMD's time before any is seen: a person's greeting at its longest, plus the silence
+    that ends it (cautious: more AMD time leaves less grace, so fewer dials)."""
+    amd = campaign.amd
+    return (amd.greeting_ms + amd.after_greeting_silence_ms) / 1000
 
 
 @dataclass
@@ -72,6 +82,13 @@ class LiveCall:
     since: float  # monotonic time of the last change of state
     caller_id: str | None = None
     started: float = 0.0  # monotonic time of the Originate
+    amd: bool = False  # AMD runs on it once answered (the campaign's amd.enabled at dial time)
+
+    @property
+    def in_amd(self) -> bool:
+        """Answered and still being classified: to pacing it is still ringing, since
+        whether it needs an agent is not known yet."""
+        return self.amd and self.call.amd is None and self.call.state is CallState.ANSWERED
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,8 @@ class CampaignRunner:
         self.pacer = Pacer.create(campaign)
         self.deferred = 0  # dials put off for want of a caller ID
         self.stats = CallStats()  # latencies and caller-ID usage, for the metrics
+        self.amd_s = amd_prior_s(campaign)  # mean AMD time of queued calls, learnt (pacing)
+        self.amd_results: Counter[tuple[str, str]] = Counter()  # (status, action), metrics
         self._recent_dials: deque[float] = deque()
         self.stopping = False
         self._wake = asyncio.Event()
@@ -165,7 +184,7 @@ class CampaignRunner:
         ringing, talking, waiting = [], [], 0
         for live in self.calls.values():
             state = live.call.state
-            if state is CallState.ORIGINATING:
+            if state is CallState.ORIGINATING or live.in_amd:
                 ringing.append(now - live.started)
             elif state is CallState.CONNECTED:
                 talking.append(now - live.since)
@@ -178,6 +197,7 @@ class CampaignRunner:
             waiting_calls=waiting,
             lines_free=self.campaign.lines.max_lines - len(self.calls),
             dials_allowed_now=self._dials_allowed(now),
+            amd_s=self.amd_s if self.campaign.amd.enabled else 0.0,
         )
 
     def _dials_allowed(self, now: float) -> int:
@@ -300,12 +320,29 @@ class CampaignRunner:
             await self._defer(deferred)
         reserved = [p for p in phones if p.phone_id in planned]
         limits = self.campaign.limits.limits()
+        no_drops = await self._leads_without_drops(reserved)
         async for phone in self._screen.admitted(self.campaign_id, reserved, limits):
-            await self.dial(phone, *planned.pop(phone.phone_id))
+            attempt_id, reservation = planned.pop(phone.phone_id)
+            await self.dial(phone, attempt_id, reservation, phone.lead_id not in no_drops)
         for _, reservation in planned.values():  # blocked by do-not-call: no call, no caller ID
             if reservation is not None:
                 await self._release_caller_id(reservation)
         self._note_batch(len(phones), deferred, self.dials - dials_before)
+
+    async def _leads_without_drops(self, phones: Sequence[DuePhone]) -> set[int]:
+        """The leads that had their voicemail drops of the last 24 hours (amd.message): a
+        machine gets a hang-up instead. Unknown (the database is away): none get a drop."""
+        amd = self.campaign.amd
+        if not amd.enabled or "message" not in (amd.machine, amd.notsure) or not phones:
+            return set()
+        leads = {phone.lead_id for phone in phones}
+        since = self._w.clock.now() - timedelta(hours=24)
+        try:
+            drops = await self._w.store.voicemail_drops(sorted(leads), since)
+        except DialerdError as exc:
+            self._repeats.warning(self._log, "voicemail_drops_unavailable", error=str(exc))
+            return leads
+        return {lead for lead, count in drops.items() if count >= amd.messages_per_lead_per_day}
 
     def _note_batch(
         self, claimed: int, deferred: Sequence[tuple[DuePhone, str]], dialled: int
@@ -343,7 +380,11 @@ class CampaignRunner:
             await self._w.store.defer_phones(self._w.node, ids, until)
 
     async def dial(
-        self, phone: DuePhone, attempt_id: uuid.UUID, reservation: Reservation | None = None
+        self,
+        phone: DuePhone,
+        attempt_id: uuid.UUID,
+        reservation: Reservation | None = None,
+        drops_left: bool = True,
     ) -> None:
         now = self._w.clock.now()
         if await self._screen.deferred(self.campaign, phone, now):  # outside its calling window
@@ -370,21 +411,22 @@ class CampaignRunner:
             return
         started = self._w.clock.monotonic()
         call = Call(attempt_id, originated_at=now)
-        self.calls[attempt_id] = LiveCall(call, phone, started, presented, started)
+        amd = self.campaign.amd.enabled
+        self.calls[attempt_id] = LiveCall(call, phone, started, presented, started, amd)
         self.idle.clear()
         self._recent_dials.append(started)
         self._w.register(str(attempt_id), self)
         self.dials += 1
         self.stats.dialled(presented)
-        if not await self._originate(attempt_id, phone, presented) and reservation:
+        if not await self._originate(attempt_id, phone, presented, drops_left) and reservation:
             await self._release_caller_id(reservation)
 
     async def _originate(
-        self, attempt_id: uuid.UUID, phone: DuePhone, presented: str | None
+        self, attempt_id: uuid.UUID, phone: DuePhone, presented: str | None, drops_left: bool
     ) -> bool:
         """Send the Originate once; False when it certainly never reached Asterisk."""
         try:
-            headers = originate_headers(self.campaign, attempt_id, phone, presented)
+            headers = originate_headers(self.campaign, attempt_id, phone, presented, drops_left)
         except UnsafeOriginate as exc:  # never sent: the attempt ends as failed, with why
             self._log.error("originate_refused", attempt=str(attempt_id), error=str(exc))
             self.on_call_event(str(attempt_id), OriginateRejected(str(exc)))
@@ -444,12 +486,29 @@ class CampaignRunner:
         if live.call.state is not before:
             entered, live.since = live.since, self._w.clock.monotonic()
             self.stats.changed(before, live.call.state, live.started, entered, live.since)
-            if before is CallState.ORIGINATING and live.call.answered_at is not None:
+            answered = before is CallState.ORIGINATING and live.call.answered_at is not None
+            if answered and not live.amd:  # with AMD, learnt from its result (below)
                 self.pacer.learn([dial_result(live.since - live.started, answered=True)])
             if isinstance(event, AgentConnected) and live.call.state is CallState.CONNECTED:
                 self._tell_connected(live.call)
+        if isinstance(event, AmdDone):
+            self._learn_amd(live, event)
         for finished in effects:
             self._finish(live, finished.result)
+
+    def _learn_amd(self, live: LiveCall, event: AmdDone) -> None:
+        """A classified call: to pacing an answer when queued (after `ring + AMD` seconds,
+        so the grace left is what AMD left), else a machine: not an answer."""
+        if not live.amd:
+            return
+        status = event.status if event.status in AMD_STATUSES else "other"
+        self.amd_results[status, event.action] += 1
+        queued = event.action == "agent"
+        ring_s = self._w.clock.monotonic() - live.started
+        machine = event.status == "MACHINE"
+        self.pacer.learn([dial_result(ring_s, answered=queued, machine=machine)])
+        if queued:
+            self.amd_s += AMD_LEARNING * (event.ms / 1000 - self.amd_s)
 
     def _tell_connected(self, call: Call) -> None:
         event = connected_event(self.campaign.name, self.campaign.screen_pop, call)

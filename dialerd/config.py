@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from dialerd.agent_settings import AgentSettings
+from dialerd.amd_settings import AmdSettings
 from dialerd.errors import ConfigError, ConfigProblem
 from dialerd.followup_settings import FollowupSettings
 from dialerd.inbound_settings import CallbackSettings, InboundSettings
@@ -299,6 +300,7 @@ class Campaign(Strict):
     followups: FollowupSettings | None = None  # None: no follow-up events (docs/followups.md)
     callbacks: CallbackSettings = CallbackSettings()  # its customers calling back
     screen_pop: ScreenPopSettings = ScreenPopSettings()  # what the agent's leg is told
+    amd: AmdSettings = AmdSettings()  # answering machine detection, off by default (docs/amd.md)
     preview: PreviewSettings | None = None  # mode preview: POST /preview/* (dialerd.preview)
     agents: AgentSettings = AgentSettings()  # blended agents: a share kept for inbound calls
 

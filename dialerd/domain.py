@@ -83,6 +83,16 @@ class NewAttempt:
 
 
 @dataclass(frozen=True, slots=True)
+class Amd:
+    """What answering machine detection said of an answered call (docs/amd.md)."""
+
+    status: str  # AMD()'s AMDSTATUS: HUMAN, MACHINE, NOTSURE, HANGUP
+    cause: str  # AMDCAUSE, e.g. LONGGREETING-2000-1500, HUMAN-800-800, TOOLONG-5000
+    ms: int  # from the answer to the result
+    action: str  # agent, hangup or message
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptResult:
     """The final facts of an attempt, written once when it ends."""
 
@@ -97,6 +107,7 @@ class AttemptResult:
     agent: str | None = None
     hold_s: float | None = None
     talk_s: float | None = None
+    amd: Amd | None = None  # None: no AMD ran (off, or the call was not answered)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import structlog
 
-from dialerd.domain import AttemptResult, NextDial, Outcome, PhoneState
+from dialerd.domain import Amd, AttemptResult, NextDial, Outcome, PhoneState
 from dialerd.errors import Fatal
 
 Item = tuple[AttemptResult, Sequence[NextDial]]
@@ -131,7 +131,8 @@ def decode(line: bytes) -> Item:
     record = json.loads(line)
     raw = record["result"]
     result = AttemptResult(
-        **{f.name: _result_field(f.name, raw[f.name]) for f in fields(AttemptResult)}
+        # .get: a journal written before a field existed lacks it (e.g. amd)
+        **{f.name: _result_field(f.name, raw.get(f.name)) for f in fields(AttemptResult)}
     )
     next_dials = [
         NextDial(
@@ -165,4 +166,6 @@ def _result_field(name: str, value: Any) -> Any:
         return Outcome(value)
     if name.endswith("_at"):
         return _when(value)
+    if name == "amd" and value is not None:
+        return Amd(**value)
     return value

@@ -137,13 +137,20 @@ def _call_metrics(runners: list[CampaignRunner]) -> Iterator[Metric]:
         "Claimed dials put off because no caller ID could be presented",
         labels=["campaign"],
     )
+    amd = CounterMetricFamily(
+        "dialerd_amd_results",
+        "Answered calls classified by answering machine detection, by result and action",
+        labels=["campaign", "status", "action"],
+    )
     for runner in runners:
         name = runner.campaign.name
         for outcome, count in dict(runner.outcomes).items():
             calls.add_metric([name, outcome.value], count)
         dials.add_metric([name], runner.dials)
         deferred.add_metric([name], runner.deferred)
-    return iter((calls, dials, deferred))
+        for (status, action), count in dict(runner.amd_results).items():
+            amd.add_metric([name, status, action], count)
+    return iter((calls, dials, deferred, amd))
 
 
 def _line_and_agent_metrics(runners: list[CampaignRunner], now: float) -> Iterator[Metric]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from dialerd.amd_settings import AmdSettings
 from dialerd.config import E164_PATTERN, Campaign
 from dialerd.domain import DuePhone
 from dialerd.errors import DialerdError
@@ -67,10 +68,34 @@ def screen_pop_variables(campaign: Campaign, phone: DuePhone) -> list[str]:
     return [channel_variable(name, value) for name, value in pairs]
 
 
+def amd_variables(amd: AmdSettings, drops_left: bool) -> list[str]:
+    """The snippet's AMD variables; none when AMD is off. Without `drops_left` (the lead had
+    its voicemail drops of the day) a `message` action becomes `hangup`."""
+    if not amd.enabled:
+        return []
+
+    def action(chosen: str) -> str:
+        return "hangup" if chosen == "message" and not drops_left else chosen
+
+    pairs = [
+        ("DIALERD_AMD", amd.amd_argument()),
+        ("DIALERD_AMD_MACHINE", action(amd.machine)),
+        ("DIALERD_AMD_NOTSURE", action(amd.notsure)),
+    ]
+    if amd.message is not None:
+        pairs.append(("DIALERD_AMD_MESSAGE", amd.message))
+    return [channel_variable(name, value) for name, value in pairs]
+
+
 def originate_headers(
-    campaign: Campaign, attempt_id: uuid.UUID, phone: DuePhone, presented: str | None
+    campaign: Campaign,
+    attempt_id: uuid.UUID,
+    phone: DuePhone,
+    presented: str | None,
+    drops_left: bool = True,
 ) -> dict[str, str | list[str]]:
-    """`presented`: the caller ID to show the customer (the pool's choice, or the fixed one).
+    """`presented`: the caller ID to show the customer (the pool's choice, or the fixed one);
+    `drops_left`: whether the lead may get another voicemail drop today (amd.message).
 
     Raises :class:`UnsafeOriginate` for a value that must not be sent (see the module)."""
     dial = campaign.dial
@@ -90,6 +115,7 @@ def originate_headers(
             channel_variable("DIALERD_QUEUE", campaign.queue),
             channel_variable("DIALERD_GRACE_S", f"{campaign.safe_harbour.grace_s:g}"),
             channel_variable("DIALERD_ABANDON_SOUND", campaign.safe_harbour.abandon_sound),
+            *amd_variables(campaign.amd, drops_left),
             *screen_pop_variables(campaign, phone),
         ],
     }

@@ -60,6 +60,7 @@ class Situation:
     waiting_calls: int  # answered, no agent yet
     lines_free: int
     dials_allowed_now: int
+    amd_s: float = 0.0  # mean AMD time of answered calls before they are queued (0: no AMD)
 
 
 @dataclass
@@ -110,6 +111,7 @@ class Pacer:
             lines_free=seen.lines_free,
             dials_allowed_now=seen.dials_allowed_now,
             window=self.window,
+            amd_s=seen.amd_s,
         )
 
     def learn(self, observations: Iterable[Observation]) -> None:
@@ -133,8 +135,8 @@ def wrapping_s(board: AgentBoard, now: float) -> tuple[float, ...]:
     )
 
 
-def dial_result(ring_s: float, answered: bool) -> DialEnded:
-    return DialEnded(ring_s=max(0.0, ring_s), answered=answered)
+def dial_result(ring_s: float, answered: bool, machine: bool = False) -> DialEnded:
+    return DialEnded(ring_s=max(0.0, ring_s), answered=answered, machine=machine)
 
 
 def call_result(talk_s: float | None, abandoned: bool) -> tuple[Observation, ...]:

@@ -29,10 +29,15 @@ TABLE_NEW_CALLS = 16  # calls (and at least this many more) since the table was 
 
 @dataclass(frozen=True, slots=True)
 class DialEnded:
-    """An originated call got its result: answered, or not (busy, no answer, failure)."""
+    """An originated call got its result: answered, or not (busy, no answer, failure).
+
+    With answering machine detection, `answered` means "queued for an agent", learnt when
+    AMD is done (`ring_s` then includes AMD's time), and `machine` that AMD said MACHINE: a
+    machine not sent to an agent is not an answer to pacing, and its share is learnt apart."""
 
     ring_s: float
     answered: bool
+    machine: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,20 @@ class CallAbandoned:
 
 Observation = DialEnded | CallEnded | CallAbandoned
 
+MACHINE_FADE = 0.02  # weight of each new classified answer in the machine share
+
+
+@dataclass(frozen=True, slots=True)
+class MachineShare:
+    """The share of answers AMD called machines, faded so it follows the list being dialled."""
+
+    share: float = 0.0
+    seen: int = 0
+
+    def observed(self, machine: bool) -> MachineShare:
+        weight = max(MACHINE_FADE, 1.0 / (self.seen + 1))
+        return MachineShare(self.share + weight * (float(machine) - self.share), self.seen + 1)
+
 
 @dataclass(frozen=True, slots=True)
 class PacingState:
@@ -58,6 +77,7 @@ class PacingState:
     table_built_at: float = -math.inf
     calibration: Calibration = field(default_factory=Calibration)
     table_calls: float = 0.0  # talk times the model had seen when the table was built
+    machines: MachineShare = field(default_factory=MachineShare)
 
     @classmethod
     def initial(cls, settings: PacingSettings) -> PacingState:
@@ -66,13 +86,16 @@ class PacingState:
 
 def observe(state: PacingState, observation: Observation) -> PacingState:
     handle, ring, calibration = state.handle, state.ring, state.calibration
+    machines = state.machines
     if isinstance(observation, DialEnded):
         ring = ring.observed(observation.ring_s, observation.answered)
+        if observation.machine or observation.answered:
+            machines = machines.observed(observation.machine)
     elif isinstance(observation, CallEnded):
         handle = handle.observed(observation.talk_s)
     else:
         calibration = calibration.abandoned()
-    return replace(state, handle=handle, ring=ring, calibration=calibration)
+    return replace(state, handle=handle, ring=ring, calibration=calibration, machines=machines)
 
 
 def decide(inputs: PacingInputs, state: PacingState, now: float) -> tuple[Decision, PacingState]:
@@ -113,7 +136,7 @@ def predictive(
 ) -> tuple[Decision, PacingState]:
     if inputs.staffed_agents <= 0:
         return Decision(0, "no agents logged in and unpaused"), state
-    state = with_table(state, inputs.settings, now)
+    state = with_table(state, inputs.settings, now, inputs.grace_left_s)
     assert state.table is not None  # with_table always leaves one
     view = outlook(inputs, agents_free(inputs, state.table), state.ring.fit)
     return place(inputs, view, state)
@@ -130,6 +153,7 @@ def place(inputs: PacingInputs, view: Outlook, state: PacingState) -> tuple[Deci
         f"{view.free_soon:.1f} agents expected free vs {view.answering_soon:.1f} answers due"
         f" from {inputs.in_flight} in flight (answer rate {answer_share:.0%});"
         f" next dial's abandon risk {next_risk:.1%}, limit {limit:.1%};"
+        f"{machine_text(state)}"
         f" window {inputs.window.rate:.2%} of {inputs.window.answered} answered,"
         f" budget {budget:+.1f} calls"
     )
@@ -143,12 +167,19 @@ def place(inputs: PacingInputs, view: Outlook, state: PacingState) -> tuple[Deci
     return metrics, state
 
 
-def with_table(state: PacingState, settings: PacingSettings, now: float) -> PacingState:
+def machine_text(state: PacingState) -> str:
+    machines = state.machines
+    return f" machines {machines.share:.0%} of answers;" if machines.seen else ""
+
+
+def with_table(
+    state: PacingState, settings: PacingSettings, now: float, grace_s: float | None = None
+) -> PacingState:
     """The state with an agent table fit for the current models: refreshed at most every
     TABLE_REFRESH_S, since a slightly stale table barely changes a decision, but at once
     while the talk-time model is young and each batch of calls changes it a lot (a table
     still built from the prior after a start would mis-pace the first minutes)."""
-    ends = deadlines(state.ring.fit, settings.grace_s)
+    ends = deadlines(state.ring.fit, settings.grace_s if grace_s is None else grace_s)
     table = state.table
     if table is not None and table.fits(ends, settings.wrapup_s, state.handle.version):
         return state

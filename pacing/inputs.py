@@ -55,6 +55,13 @@ class PacingInputs:
     dials_allowed_now: int = 0  # what the calls-per-second cap still allows
     window: WindowCounts = field(default_factory=WindowCounts)  # compliance window so far
     next_lead_requests: int = 0  # preview: agents who asked for their next lead
+    # answering machine detection: its mean time, spent before a call is queued (0: none)
+    amd_s: float = 0.0
+
+    @property
+    def grace_left_s(self) -> float:
+        """The grace an agent has once a call is queued: AMD's time counts inside it."""
+        return max(0.0, self.settings.grace_s - self.amd_s)
 
     @property
     def staffed_agents(self) -> int:

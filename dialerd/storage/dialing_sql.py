@@ -85,6 +85,10 @@ END_ATTEMPT = (
                 "agent",
                 "hold_s",
                 "talk_s",
+                "amd_status",
+                "amd_cause",
+                "amd_ms",
+                "amd_action",
             )
         }
         | {

@@ -254,6 +254,19 @@ class PgStore:
             connected, abandoned = (await connection.execute(statement)).one()
             return int(connected), int(abandoned)
 
+    async def voicemail_drops(self, lead_ids: Sequence[int], since: datetime) -> dict[int, int]:
+        """Voicemail drops (AMD's `message` action) per lead, in any campaign, ended since
+        ``since``; leads with none are absent."""
+        c = call_attempts.c
+        statement = (
+            sa.select(c.lead_id, sa.func.count())
+            .where(c.lead_id.in_(list(lead_ids)), c.amd_action == "message", c.ended_at >= since)
+            .group_by(c.lead_id)
+        )
+        async with self.transaction("counting voicemail drops") as connection:
+            rows = (await connection.execute(statement)).all()
+            return {int(lead): int(count) for lead, count in rows}
+
     async def lead_outlook(self, campaign_id: int, now: datetime) -> LeadOutlook:
         """The campaign's earliest scheduled phone and its phones in progress: what tells
         "nothing due now" from "list exhausted". Two index lookups, however long the list."""
@@ -421,6 +434,10 @@ def _result_row(result: AttemptResult) -> dict[str, object]:
         "agent": result.agent,
         "hold_s": result.hold_s,
         "talk_s": result.talk_s,
+        "amd_status": result.amd.status if result.amd else None,
+        "amd_cause": result.amd.cause if result.amd else None,
+        "amd_ms": result.amd.ms if result.amd else None,
+        "amd_action": result.amd.action if result.amd else None,
     }
 
 

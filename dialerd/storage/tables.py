@@ -180,6 +180,10 @@ call_attempts = sa.Table(
     sa.Column("talk_s", sa.REAL, nullable=True),
     _timestamp("reconciled_at"),
     sa.Column("outcome_before", sa.Text, nullable=True),
+    sa.Column("amd_status", sa.Text, nullable=True),  # answering machine detection (0012)
+    sa.Column("amd_cause", sa.Text, nullable=True),
+    sa.Column("amd_ms", sa.Integer, nullable=True),
+    sa.Column("amd_action", sa.Text, nullable=True),
     sa.PrimaryKeyConstraint("attempt_id", name="pk_call_attempts"),
     sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name="fk_call_attempts_campaign_id"),
     sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name="fk_call_attempts_lead_id"),
@@ -191,6 +195,10 @@ call_attempts = sa.Table(
         "(ended_at IS NULL) = (outcome IS NULL)", name="ck_call_attempts_ended_with_outcome"
     ),
     sa.CheckConstraint("attempt_number >= 1", name="ck_call_attempts_attempt_number"),
+    sa.CheckConstraint(
+        "amd_action IS NULL OR amd_action IN ('agent', 'hangup', 'message')",
+        name="ck_call_attempts_amd_action",
+    ),
     sa.Index("ix_call_attempts_campaign_id_created_at", "campaign_id", "created_at"),
     sa.Index("ix_call_attempts_phone_id_created_at", "phone_id", "created_at"),
     sa.Index("ix_call_attempts_lead_id_created_at", "lead_id", "created_at"),
@@ -204,6 +212,13 @@ call_attempts = sa.Table(
         "ix_call_attempts_unreconciled",
         "ended_at",
         postgresql_where=sa.text("outcome = 'unknown' AND reconciled_at IS NULL"),
+    ),
+    # Voicemail drops per lead, for amd.messages_per_lead_per_day (0012).
+    sa.Index(
+        "ix_call_attempts_voicemail_drops",
+        "lead_id",
+        "ended_at",
+        postgresql_where=sa.text("amd_action = 'message'"),
     ),
 )
 

@@ -1,7 +1,7 @@
 """Dispositions that act: a callback's time on the disposition, callbacks booked by one.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-03
 
 ``dispositions.callback_at``: the time an agent's ``callback`` disposition booked.
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
