@@ -144,8 +144,6 @@ def ami_settings(server: AmiServer) -> AmiSettings:
 async def wait_booted(ami: AmiClient) -> None:
     """Hold actions until Asterisk has loaded its modules (FullyBooted), within a bound: an
     AMI user without the ``system`` read class never hears it, and then dialing goes on."""
-    if ami.fully_booted:
-        return
     if not await ami.wait_fully_booted(BOOT_WAIT_S):
         log.warning("asterisk_boot_not_seen", waited_s=BOOT_WAIT_S)
 

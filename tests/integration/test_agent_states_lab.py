@@ -9,9 +9,7 @@ on an inbound call, on a dialer call, and the rest ready.
 
 from __future__ import annotations
 
-import json
 import random
-import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from tests.integration.daemon import (
     wait_until,
 )
 from tests.integration.lab import Lab
+from tests.integration.test_status_lab import get
 
 NUMBER = f"+38050{random.Random().randrange(1_000_000, 9_999_999)}"
 PAUSED = "Local/agent01@lab-agents/n"
@@ -44,9 +43,8 @@ async def database(lab: Lab) -> AsyncIterator[str]:
 
 
 def status(port: int) -> dict[str, Any]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5) as response:
-        document: dict[str, Any] = json.loads(response.read())
-    campaign: dict[str, Any] = document["campaigns"][0]
+    """The first campaign of /status (IndexError while the daemon does not answer yet)."""
+    campaign: dict[str, Any] = get(port, "/status")[1]["campaigns"][0]
     return campaign
 
 

@@ -9,18 +9,15 @@ takes one of those five counts towards the reserve, so the campaign still dials 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from ami import AmiClient
 from tests.integration.daemon import CAMPAIGN, Dialer, fresh_database, lab_world, wait_until
 from tests.integration.lab import Lab
+from tests.integration.test_agent_states_lab import inbound_call, status
 
 _FRESH = random.Random().sample(range(1_000_000, 9_999_999), 30)
 NUMBERS = [f"+38050{n}" for n in _FRESH]
@@ -36,9 +33,7 @@ async def database(lab: Lab) -> AsyncIterator[str]:
 
 
 def agent_states(port: int) -> dict[str, int]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5) as response:
-        document: dict[str, Any] = json.loads(response.read())
-    states: dict[str, int] = document["campaigns"][0]["agent_states"]
+    states: dict[str, int] = status(port)["agent_states"]
     return states
 
 
@@ -48,11 +43,6 @@ async def watch(port: int, samples: int) -> list[dict[str, int]]:
         seen.append(agent_states(port))
         await asyncio.sleep(0.5)
     return seen
-
-
-async def inbound_call(ami: AmiClient, lab: Lab) -> None:
-    action = {"Channel": "Local/s@lab-answer", "Application": "Queue", "Data": lab.queue}
-    (await ami.send_action("Originate", {**action, "Async": "true"})).raise_for_error()
 
 
 async def test_the_inbound_reserve_keeps_agents_free_for_callers(
@@ -68,8 +58,8 @@ async def test_the_inbound_reserve_keeps_agents_free_for_callers(
     async def five_on_calls() -> bool | str:
         try:
             states = agent_states(port)
-        except OSError as exc:
-            return f"no status yet: {exc}"
+        except (KeyError, IndexError) as exc:
+            return f"no status yet: {exc!r}"
         return True if states["dialer_call"] >= 5 else f"{states}"
 
     async with lab_world(lab, **LONG_CALLS) as ami:
