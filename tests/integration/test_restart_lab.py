@@ -103,6 +103,12 @@ async def module(ami: AmiClient, name: str, load_type: str) -> None:
     response.raise_for_error()
 
 
+async def unloaded(ami: AmiClient, name: str) -> bool | str:
+    """Unload ``name`` once Asterisk lets it go: not while calls of earlier tests use it."""
+    response = await ami.send_action("ModuleLoad", {"Module": name, "LoadType": "unload"})
+    return True if response.ok else f"{name} not unloaded: {response.message}"
+
+
 async def logged(dialer: Dialer, event: str) -> bool | str:
     return True if log_events(dialer.log_text(), event) else f"no {event} in the log yet"
 
@@ -114,7 +120,7 @@ async def test_a_queue_asterisk_cannot_list_yet_is_asked_for_again_until_it_can(
     # daemon must not settle on an empty or stale board; it asks again.
     dialer = Dialer(lab, database, tmp_path, retry_s=RETRY_S)
     async with lab_world(lab) as ami:
-        await module(ami, "app_queue.so", "unload")
+        await wait_until(lambda: unloaded(ami, "app_queue.so"), 120, 1.0)
         try:
             dialer.start()
             try:
