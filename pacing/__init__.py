@@ -4,6 +4,7 @@ No I/O, no clock, no global randomness: time and observations are arguments, so 
 simulator (`pacing.sim`) runs exactly the code production runs. See docs/pacing.md.
 """
 
+from pacing.blended import InboundEnded
 from pacing.engine import (
     CallAbandoned,
     CallEnded,
@@ -23,6 +24,7 @@ __all__ = [
     "ComplianceWindow",
     "Decision",
     "DialEnded",
+    "InboundEnded",
     "Mode",
     "Observation",
     "PacingInputs",

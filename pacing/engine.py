@@ -15,16 +15,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from pacing.blended import InboundEnded, Queues, inbound_rows, learned, refreshed
 from pacing.controller import Calibration, risk_limit
-from pacing.forecast import AgentTable, Outlook, agent_table, agents_free, deadlines, outlook
+from pacing.forecast import AgentTable, Outlook, Tabled, agents_free, deadlines, outlook
 from pacing.handle import HandleTimeModel
 from pacing.inputs import Decision, Mode, PacingInputs, PacingSettings
 from pacing.ring import RingModel
 from pacing.risk import dials_within
-
-TABLE_REFRESH_S = 300.0  # rebuild the agent table at most this often (it costs ~10 ms)...
-TABLE_GROWTH = 1.25  # ...unless the talk-time model has learnt from this many times the
-TABLE_NEW_CALLS = 16  # calls (and at least this many more) since the table was built
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +49,7 @@ class CallAbandoned:
     """An answered call found no agent within the grace and was dropped."""
 
 
-Observation = DialEnded | CallEnded | CallAbandoned
+Observation = DialEnded | CallEnded | CallAbandoned | InboundEnded
 
 MACHINE_FADE = 0.02  # weight of each new classified answer in the machine share
 
@@ -78,6 +75,7 @@ class PacingState:
     calibration: Calibration = field(default_factory=Calibration)
     table_calls: float = 0.0  # talk times the model had seen when the table was built
     machines: MachineShare = field(default_factory=MachineShare)
+    queues: Queues = ()  # inbound queues' talk-time models (pacing.blended)
 
     @classmethod
     def initial(cls, settings: PacingSettings) -> PacingState:
@@ -87,6 +85,8 @@ class PacingState:
 def observe(state: PacingState, observation: Observation) -> PacingState:
     handle, ring, calibration = state.handle, state.ring, state.calibration
     machines = state.machines
+    if isinstance(observation, InboundEnded):  # a new queue's prior: the campaign's mean
+        return replace(state, queues=learned(state.queues, observation, state.handle.mean_s))
     if isinstance(observation, DialEnded):
         ring = ring.observed(observation.ring_s, observation.answered)
         if observation.machine or observation.answered:
@@ -136,9 +136,11 @@ def predictive(
 ) -> tuple[Decision, PacingState]:
     if inputs.staffed_agents <= 0:
         return Decision(0, "no agents logged in and unpaused"), state
-    state = with_table(state, inputs.settings, now, inputs.grace_left_s)
+    on_calls = frozenset(queue for queue, _ in inputs.inbound)
+    state = with_table(state, inputs.settings, now, inputs.grace_left_s, on_calls)
     assert state.table is not None  # with_table always leaves one
-    view = outlook(inputs, agents_free(inputs, state.table), state.ring.fit)
+    inbound = inbound_rows(inputs.inbound, state.queues, state.table)
+    view = outlook(inputs, agents_free(inputs, state.table, inbound), state.ring.fit)
     return place(inputs, view, state)
 
 
@@ -173,22 +175,28 @@ def machine_text(state: PacingState) -> str:
 
 
 def with_table(
-    state: PacingState, settings: PacingSettings, now: float, grace_s: float | None = None
+    state: PacingState,
+    settings: PacingSettings,
+    now: float,
+    grace_s: float | None = None,
+    inbound_queues: frozenset[str] = frozenset(),
 ) -> PacingState:
-    """The state with an agent table fit for the current models: refreshed at most every
-    TABLE_REFRESH_S, since a slightly stale table barely changes a decision, but at once
-    while the talk-time model is young and each batch of calls changes it a lot (a table
-    still built from the prior after a start would mis-pace the first minutes)."""
+    """The state with agent tables fit for the current models (`Tabled.refreshed`): the
+    campaign's, and those of the inbound queues its agents are on calls of. A table
+    still built from the prior after a start would mis-pace the first minutes."""
     ends = deadlines(state.ring.fit, settings.grace_s if grace_s is None else grace_s)
-    table = state.table
-    if table is not None and table.fits(ends, settings.wrapup_s, state.handle.version):
+    own = Tabled(state.handle, state.table, state.table_built_at, state.table_calls)
+    own = own.refreshed(ends, settings.wrapup_s, now)
+    queues = refreshed(state.queues, inbound_queues, ends, settings.wrapup_s, now)
+    if own.table is state.table and queues is state.queues:
         return state
-    learnt = state.handle.observed_calls
-    grown = learnt >= TABLE_GROWTH * state.table_calls + TABLE_NEW_CALLS
-    if table is not None and now - state.table_built_at < TABLE_REFRESH_S and not grown:
-        return state
-    table = agent_table(state.handle, ends, settings.wrapup_s)
-    return replace(state, table=table, table_built_at=now, table_calls=learnt)
+    return replace(
+        state,
+        table=own.table,
+        table_built_at=own.built_at,
+        table_calls=own.built_calls,
+        queues=queues,
+    )
 
 
 def guarded(wanted: int, inputs: PacingInputs, why: str, per_agent: bool = True) -> Decision:

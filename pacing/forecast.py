@@ -15,7 +15,9 @@ many, only its mean and variance are kept and `pacing.risk` treats it as normal.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -26,6 +28,9 @@ from pacing.ring import RingFit
 Rows = tuple[tuple[float, ...], ...]
 EXACT_LIMIT = 24  # uncertain agents + dials up to which the margin is counted exactly
 NEGLIGIBLE = 1e-3
+TABLE_REFRESH_S = 300.0  # rebuild an agent table at most this often (it costs ~10 ms)...
+TABLE_GROWTH = 1.25  # ...unless its talk-time model has learnt from this many times the
+TABLE_NEW_CALLS = 16  # calls (and at least this many more) since the table was built
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,28 @@ def agent_table(
 ) -> AgentTable:
     allowances = tuple(d - wrapup_s for d in deadlines_s)
     return AgentTable(deadlines_s, wrapup_s, handle.version, handle.free_rows(allowances))
+
+
+@dataclass(frozen=True, slots=True)
+class Tabled:
+    """A talk-time model with the agent table built from it, and when that was."""
+
+    handle: HandleTimeModel
+    table: AgentTable | None = None
+    built_at: float = -math.inf
+    built_calls: float = 0.0  # calls the model had seen when the table was built
+
+    def refreshed(self, ends: tuple[float, ...], wrapup_s: float, now: float) -> Tabled:
+        """Fit for the current model: refreshed at most every TABLE_REFRESH_S, but at once
+        while the model is young and each batch of calls changes it a lot."""
+        table, handle = self.table, self.handle
+        if table is not None and table.fits(ends, wrapup_s, handle.version):
+            return self
+        learnt = handle.observed_calls
+        grown = learnt >= TABLE_GROWTH * self.built_calls + TABLE_NEW_CALLS
+        if table is not None and now - self.built_at < TABLE_REFRESH_S and not grown:
+            return self
+        return Tabled(handle, agent_table(handle, ends, wrapup_s), now, learnt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +118,13 @@ def outlook(inputs: PacingInputs, free: Side, ring: RingFit) -> Outlook:
     return Outlook(free.mean, free.var, ahead.mean, ahead.var, fresh, exact_margins(free, ahead))
 
 
-def agents_free(inputs: PacingInputs, table: AgentTable) -> Side:
-    """Forecast from the talk-time model: elapsed talk in, chance of being free out."""
+def agents_free(
+    inputs: PacingInputs, table: AgentTable, inbound: Sequence[tuple[float, ...]] = ()
+) -> Side:
+    """Forecast from the talk-time model: elapsed talk in, chance of being free out.
+    `inbound` holds the rows of the agents on inbound calls (`pacing.blended`)."""
     k = len(table.deadlines_s)
-    cols = columns(lookup(table.rows, inputs.talking_s), 2 * k)
+    cols = columns([*lookup(table.rows, inputs.talking_s), *inbound], 2 * k)
     wrap_left = sorted([inputs.settings.wrapup_s - e for e in inputs.wrapping_s])
     sure = tuple(inputs.ready_agents + bisect_right(wrap_left, d) for d in table.deadlines_s)
     return Side(sure, tuple(cols[:k]), tuple(sum(c) for c in cols[k:]))

@@ -48,6 +48,8 @@ class PacingInputs:
     settings: PacingSettings
     ready_agents: int  # free to take a call right now
     talking_s: tuple[float, ...] = ()  # per agent on a call: seconds since it connected
+    # per agent on a call of an inbound queue (blended): the queue, seconds since connected
+    inbound: tuple[tuple[str, float], ...] = ()
     wrapping_s: tuple[float, ...] = ()  # per agent in wrap-up: seconds since it started
     ringing_s: tuple[float, ...] = ()  # per dial not answered yet: seconds since originate
     waiting_calls: int = 0  # answered, not yet with an agent
@@ -65,8 +67,8 @@ class PacingInputs:
 
     @property
     def staffed_agents(self) -> int:
-        """Agents who can take calls: ready, talking or wrapping up."""
-        return self.ready_agents + len(self.talking_s) + len(self.wrapping_s)
+        """Agents who can take calls: ready, talking (on any queue's call) or wrapping up."""
+        return self.ready_agents + len(self.talking_s) + len(self.inbound) + len(self.wrapping_s)
 
     @property
     def in_flight(self) -> int:
