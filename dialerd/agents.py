@@ -58,7 +58,13 @@ class AgentBoard:
         return frozenset(a.name for a in ready) | frozenset(a.interface for a in ready)
 
     def busy_count(self) -> int:
-        return sum(1 for a in self.agents.values() if a.status in (INUSE, RINGING) or a.in_call)
+        return len(self.busy_interfaces())
+
+    def busy_interfaces(self) -> frozenset[str]:
+        """The members in use (on a call, or being rung by the queue)."""
+        return frozenset(
+            a.interface for a in self.agents.values() if a.status in (INUSE, RINGING) or a.in_call
+        )
 
     def logged_in_count(self) -> int:
         return sum(1 for a in self.agents.values() if a.logged_in and not a.paused)

@@ -34,6 +34,8 @@ AGENT_EVENTS = frozenset(
     }
 )
 
+QUEUE_CALL_EVENTS = frozenset({"AgentConnect", "AgentComplete"})  # for dialerd.blended
+
 
 def call_key(event: Event) -> str | None:
     """The attempt id an event belongs to: Originate's ChannelId became the Uniqueid."""
@@ -55,6 +57,11 @@ def _number(value: str | None, default: float = 0.0) -> float:
     except ValueError:
         return default
     return number if math.isfinite(number) and number >= 0 else default
+
+
+def seconds(value: str | None) -> float:
+    """A duration header (TalkTime, HoldTime): 0 when it is not a count of seconds."""
+    return _number(value)
 
 
 def _originate_response(h: Mapping[str, str]) -> CallEvent:

@@ -30,10 +30,16 @@ from caller_id_pool import (
     RedisStore,
     StoreUnavailable,
 )
-from dialerd.amievents import AGENT_EVENTS, WANTED_EVENTS, call_event, call_key
+from dialerd.amievents import (
+    AGENT_EVENTS,
+    QUEUE_CALL_EVENTS,
+    WANTED_EVENTS,
+    call_event,
+    call_key,
+)
 from dialerd.api import Api
 from dialerd.callbacks import CallbackKeeper, deadline_of
-from dialerd.campaign import CampaignRunner, Wiring, live_channels
+from dialerd.campaign import CampaignRunner, Wiring, blended_queues, live_channels
 from dialerd.config import (
     AmiServer,
     Campaign,
@@ -490,6 +496,8 @@ class Daemon:
                 self.dispatch(item)
 
     def dispatch(self, event: Event) -> None:
+        if event.name in QUEUE_CALL_EVENTS:
+            self._blended(event)
         if self._dispositions is not None and is_disposition(event):
             self._dispositions.offer(event)
             return
@@ -508,6 +516,16 @@ class Daemon:
         owner = self.calls.get(key) if key else None
         if owner is not None and key is not None:
             owner.on_call_event(key, translated)
+
+    def _blended(self, event: Event) -> None:
+        """A queue call's start or end, to the campaigns whose agents take that queue's
+        calls (dialerd.blended); read only, the event goes on to its other readers."""
+        queue = event.get("Queue")
+        key = call_key(event)
+        ours = key is not None and key in self.calls
+        for runner in self.runners.values():
+            if queue in blended_queues(runner.campaign):
+                runner.on_inbound_event(event, ours)
 
     async def _on_connection(self, connected: bool) -> None:
         log.info("ami_connection_changed", connected=connected)

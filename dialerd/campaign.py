@@ -24,6 +24,7 @@ from ami import ConnectionLost as AmiConnectionLost
 from ami.errors import ActionTimeout, AmiError, NotConnected
 from caller_id_pool import NoneAvailable, Reservation
 from dialerd.agents import AgentBoard
+from dialerd.blended import InboundCalls
 from dialerd.callbacks import CallbackDialer
 from dialerd.callstats import CallStats
 from dialerd.calltrack import (
@@ -114,6 +115,7 @@ class CampaignRunner:
         self.campaign_id = campaign_id
         self._w = wiring
         self.board = AgentBoard(queue=campaign.queue, wrapup_s=campaign.wrapup_s)
+        self.inbound = InboundCalls(blended_queues(campaign))  # agents on inbound calls
         self.calls: dict[uuid.UUID, LiveCall] = {}
         self.outcomes: Counter[Outcome] = Counter()
         self.dials = 0
@@ -167,6 +169,7 @@ class CampaignRunner:
         self.campaign = campaign
         self.rotator = rotator
         self.pacer.reconfigure(campaign)
+        self.inbound = self.inbound.with_queues(blended_queues(campaign))
 
     def _stopped(self) -> bool:
         return self.stopping
@@ -198,6 +201,7 @@ class CampaignRunner:
             lines_free=self.campaign.lines.max_lines - len(self.calls),
             dials_allowed_now=self._dials_allowed(now),
             amd_s=self.amd_s if self.campaign.amd.enabled else 0.0,
+            inbound=self.inbound.on_calls(self.board.busy_interfaces(), now),
         )
 
     def _dials_allowed(self, now: float) -> int:
@@ -521,6 +525,14 @@ class CampaignRunner:
         if self.board.ready_count(self._w.clock.monotonic()) > before:
             self.wake()
 
+    def on_inbound_event(self, event: Event, ours: bool) -> None:
+        """A queue's AgentConnect or AgentComplete (dialerd.blended); ``ours``: the caller is
+        a call dialerd placed."""
+        now = self._w.clock.monotonic()
+        self.inbound, ended = self.inbound.apply(event.name, event.headers, now, ours)
+        if ended is not None:
+            self.pacer.learn([ended])
+
     def finish_without_call(self, attempt_id: uuid.UUID, outcome: Outcome) -> None:
         live = self.calls.get(attempt_id)
         if live is not None:
@@ -561,6 +573,7 @@ class CampaignRunner:
     # ---- connection loss, resync, safety nets -----------------------------------
 
     def on_connection_lost(self) -> None:
+        self.inbound = self.inbound.forgotten()
         for attempt_id in list(self.calls):
             self.on_call_event(str(attempt_id), ConnectionLost())
 
@@ -662,3 +675,8 @@ def resynced(channel: Event | None) -> Resynced:
         bridged=bool(channel.get("BridgeId")),
         up=channel.get("ChannelState") == "6",
     )
+
+
+def blended_queues(campaign: Campaign) -> frozenset[str]:
+    """The queues whose calls the campaign's agents take: its own, its inbound ones."""
+    return frozenset({campaign.queue, *campaign.agents.inbound_queues})

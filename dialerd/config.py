@@ -302,7 +302,7 @@ class Campaign(Strict):
     screen_pop: ScreenPopSettings = ScreenPopSettings()  # what the agent's leg is told
     amd: AmdSettings = AmdSettings()  # answering machine detection, off by default (docs/amd.md)
     preview: PreviewSettings | None = None  # mode preview: POST /preview/* (dialerd.preview)
-    agents: AgentSettings = AgentSettings()  # blended agents: a share kept for inbound calls
+    agents: AgentSettings = AgentSettings()  # blended agents: reserve, inbound queues
 
     @model_validator(mode="after")
     def _known_region(self) -> Self:
@@ -312,6 +312,15 @@ class Campaign(Strict):
             )
         if self.caller_ids is not None and self.dial.caller_id is not None:
             raise ValueError("give dial.caller_id or a caller_ids pool, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _inbound_queues_not_its_own(self) -> Self:
+        if self.queue in self.agents.inbound_queues:
+            raise ValueError(
+                f"agents.inbound_queues names the campaign's own queue {self.queue!r}: its"
+                " callers who are not the campaign's are counted as inbound already"
+            )
         return self
 
     @model_validator(mode="after")

@@ -61,6 +61,8 @@ class Situation:
     lines_free: int
     dials_allowed_now: int
     amd_s: float = 0.0  # mean AMD time of answered calls before they are queued (0: no AMD)
+    # per agent on an inbound call whose start was seen: its queue, seconds since it began
+    inbound: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -95,16 +97,20 @@ class Pacer:
 
     def inputs(self, seen: Situation, now: float) -> PacingInputs:
         wrapping = wrapping_s(seen.board, now)
-        # agents busy on calls that are not this campaign's (blended, manual) count as
-        # talking since an unknown time: 0 s, the cautious guess
+        # agents busy on calls that are not this campaign's: those on an inbound call whose
+        # start was seen are forecast from their queue's handle times; the rest (a call of
+        # another campaign, a manual one, a start missed) as talking since 0 s, the cautious
+        # guess
         others = max(0, seen.board.busy_count() - len(seen.talking_s))
+        inbound = seen.inbound[:others]
         ready = ready_after_reserve(
             seen.board.ready_count(now), seen.board.logged_in_count(), others, self.inbound_reserve
         )
         return PacingInputs(
             settings=self.settings,
             ready_agents=ready,
-            talking_s=(*seen.talking_s, *([0.0] * others)),
+            talking_s=(*seen.talking_s, *([0.0] * (others - len(inbound)))),
+            inbound=inbound,
             wrapping_s=wrapping,
             ringing_s=seen.ringing_s,
             waiting_calls=seen.waiting_calls,

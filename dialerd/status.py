@@ -35,6 +35,7 @@ from dialerd.ports import Clock, Store
 from dialerd.probes import LoopLag
 from dialerd.reasons import LeadOutlook, RunnerFacts, Stop, reasons
 from dialerd.service import ping_redis
+from pacing.blended import MIN_LEARNT
 from pacing.controller import risk_limit
 
 if TYPE_CHECKING:
@@ -158,7 +159,33 @@ def status_document(node: str, daemon: Watched, keeper: StatusKeeper) -> Documen
 
 def campaign_documents(runners: list[CampaignRunner], now: float) -> list[Document]:
     on_calls = dialer_agents(runners)
-    return [campaign_document(r, now) | agent_states_document(r, now, on_calls) for r in runners]
+    return [
+        campaign_document(r, now)
+        | agent_states_document(r, now, on_calls)
+        | inbound_document(r, now)
+        for r in runners
+    ]
+
+
+def inbound_document(runner: CampaignRunner, now: float) -> Document:
+    """The inbound calls its agents are on, and each inbound queue's learnt handle times
+    (docs/pacing.md#blended-agents)."""
+    busy = runner.board.busy_interfaces()
+    on_calls = [
+        {"agent": member, "queue": call.queue, "elapsed_s": round(now - call.since, 1)}
+        for member, call in sorted(runner.inbound.calls.items())
+        if member in busy
+    ]
+    queues = [
+        {
+            "queue": m.queue,
+            "calls_learnt": round(m.tabled.handle.observed_calls, 1),
+            "mean_talk_s": round(m.tabled.handle.mean_s, 1),
+            "forecast": "own" if m.tabled.handle.observed_calls >= MIN_LEARNT else "campaign",
+        }
+        for m in runner.pacer.state.queues
+    ]
+    return {"inbound": {"on_calls": on_calls, "queues": queues}}
 
 
 def agent_states_document(
