@@ -180,7 +180,7 @@ def inbound_document(runner: CampaignRunner, now: float) -> Document:
         {
             "queue": m.queue,
             "calls_learnt": round(m.tabled.handle.observed_calls, 1),
-            "mean_talk_s": round(m.tabled.handle.mean_s, 1),
+            "mean_talk_s": round(m.tabled.handle.observed_mean_s, 1),
             "forecast": "own" if m.tabled.handle.observed_calls >= MIN_LEARNT else "campaign",
         }
         for m in runner.pacer.state.queues

@@ -52,6 +52,13 @@ class HandleTimeModel:
         """Mean talk time under the model (prior included)."""
         return sum(self.survival[1:]) + self.survival[0] * 0.5
 
+    @property
+    def observed_mean_s(self) -> float:
+        """Mean talk time of the calls learnt (faded), the prior left out; 0 before any."""
+        total = sum((i + 0.5) * c for i, c in enumerate(self.counts) if c) + sum(self.pending)
+        calls = self.observed_calls
+        return total / calls if calls else 0.0
+
     def observed(self, talk_s: float) -> HandleTimeModel:
         pending = (*self.pending, max(0.0, talk_s))
         model = HandleTimeModel(

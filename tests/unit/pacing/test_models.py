@@ -75,3 +75,13 @@ def test_a_dial_that_rang_past_every_pickup_is_unlikely_to_answer() -> None:
     assert fresh[k - 1] > 0.2  # a fresh dial: its answer chance by the last pickup point
     assert after_pickups[k - 1] < 0.02
     assert len(fit.ahead_rows) == RING_BINS
+
+
+def test_the_observed_mean_leaves_the_prior_out() -> None:
+    model = HandleTimeModel.with_prior(300.0)
+    assert model.observed_mean_s == 0.0
+    for talk_s in (10.2, 20.2, 30.2) * 10:  # 30 calls: some refitted into bins, some pending
+        model = model.observed(talk_s)
+    assert model.weight > 0 and model.pending
+    assert abs(model.observed_mean_s - 20.2) < 0.5
+    assert model.mean_s > 50.0  # the forecast still leans on the prior
