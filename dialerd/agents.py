@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from dialerd.domain import DuePhone
+
 # Asterisk device states (QueueMember / QueueMemberStatus "Status").
 NOT_INUSE = 1
 INUSE = 2
@@ -56,6 +58,11 @@ class AgentBoard:
         """The ready agents' member names and interfaces (an owned callback names one)."""
         ready = [a for a in self.agents.values() if a.ready(now)]
         return frozenset(a.name for a in ready) | frozenset(a.interface for a in ready)
+
+    def member(self, agent: str) -> Agent | None:
+        """The member an agent's name (MemberName) or interface names, if in the queue."""
+        found = self.agents.get(agent)
+        return found or next((a for a in self.agents.values() if a.name == agent), None)
 
     def busy_count(self) -> int:
         return len(self.busy_interfaces())
@@ -133,3 +140,12 @@ def _int(value: str | None, default: int) -> int:
         return int(value) if value is not None else default
     except ValueError:
         return default
+
+
+def routed_to(phone: DuePhone, board: AgentBoard, agent: str) -> DuePhone:
+    """The phone, to be dialled to ``agent`` (a member name or interface) when that agent
+    is a member of the board's queue; else as it is, for whoever the queue picks."""
+    member = board.member(agent) if agent else None
+    if member is None:
+        return replace(phone, agent_interface=None, agent_name="")
+    return replace(phone, agent_interface=member.interface, agent_name=member.name)

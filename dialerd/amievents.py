@@ -38,7 +38,11 @@ QUEUE_CALL_EVENTS = frozenset({"AgentConnect", "AgentComplete"})  # for dialerd.
 
 
 def call_key(event: Event) -> str | None:
-    """The attempt id an event belongs to: Originate's ChannelId became the Uniqueid."""
+    """The attempt id an event belongs to: Originate's ChannelId became the Uniqueid. The
+    snippet's user events name it in `Attempt`, which wins: DialerdAgentConnected comes
+    from the agent's leg, whose Uniqueid is its own."""
+    if event.name == "UserEvent" and event.get("Attempt"):
+        return event.get("Attempt")
     return event.get("Uniqueid") or event.get("Attempt")
 
 
@@ -76,6 +80,8 @@ def _user_event(h: Mapping[str, str]) -> CallEvent | None:
         return QueueGaveUp(status=h.get("Status", ""))
     if kind == "DialerdAmd":
         return _amd_done(h)
+    if kind == "DialerdAgentConnected":  # a preview dial reached its agent (no queue)
+        return AgentConnected(agent=h.get("Agent") or "?", hold_s=0.0)
     return None
 
 

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from dialerd.agents import AgentBoard
+from dialerd.agents import AgentBoard, routed_to
 from dialerd.calltrack import CallState
 from dialerd.config import Campaign
 from dialerd.domain import DuePhone
@@ -258,6 +258,8 @@ class CallbackDialer:
             return 0
         if not phones:
             return 0
+        # an owned request goes to its agent, not to whoever the queue picks
+        phones = [routed_to(p, runner.board, p.agent_name) if p.agent_name else p for p in phones]
         self.phones.update(p.phone_id for p in phones)
         self.dialled += len(phones)
         log.info("callbacks_dialling", campaign_id=runner.campaign_id, phones=len(phones))

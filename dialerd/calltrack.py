@@ -259,10 +259,18 @@ def _hung_up_after_answer(call: Call, event: CallEvent, now: datetime) -> Step:
     assert isinstance(event, HungUp)
     call = replace(call, hangup_cause=event.cause)
     if call.state is CallState.CONNECTED:
-        return end(call, Outcome.CONNECTED, now)
+        return end(with_talk(call, now), Outcome.CONNECTED, now)
     if call.state is CallState.ANSWERED and call.amd and call.amd.action in MACHINE_ACTIONS:
         return end(call, Outcome.MACHINE, now)  # AMD's action, not a lack of agents
     return end(call, Outcome.ABANDONED, now)
+
+
+def with_talk(call: Call, now: datetime) -> Call:
+    """The call's talk time, from connect to hang-up when no AgentComplete gave it (a
+    preview dial reaches its agent without the queue; or the hang-up came first)."""
+    if call.talk_s is not None or call.agent_connected_at is None:
+        return call
+    return replace(call, talk_s=max(0.0, (now - call.agent_connected_at).total_seconds()))
 
 
 def _hung_up_before_answer(call: Call, event: CallEvent, now: datetime) -> Step:

@@ -65,6 +65,10 @@ class DuePhone:
     call_window: tuple[time, time] | None = None
     fields: Mapping[str, str] = field(default_factory=dict)  # the lead's custom fields
     external_id: str | None = None  # the lead's id in the customer's CRM
+    # a preview dial: the agent who dialled it gets the answered call (not the queue's
+    # choice); the member's interface and name, as the agent board knows them
+    agent_interface: str | None = None
+    agent_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,9 +117,21 @@ def originate_headers(
             channel_variable("DIALERD_ABANDON_SOUND", campaign.safe_harbour.abandon_sound),
             *amd_variables(campaign.amd, drops_left),
             *screen_pop_variables(campaign, phone),
+            *agent_variables(phone),
         ],
     }
     shown = caller_id(presented, dial.caller_name)
     if shown is not None:
         headers["CallerID"] = checked_header("CallerID", shown)
     return headers
+
+
+def agent_variables(phone: DuePhone) -> list[str]:
+    """For a call meant for one agent: the snippet dials that agent instead of the queue."""
+    if phone.agent_interface is None:
+        return []
+    return [
+        channel_variable("DIALERD_AGENT", phone.agent_interface),
+        # inherited by the agent's leg, where the snippet reports the connect
+        channel_variable("__DIALERD_AGENT_NAME", phone.agent_name or phone.agent_interface),
+    ]

@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 import structlog
 
+from dialerd.agents import AgentBoard, routed_to
 from dialerd.config import Campaign
 from dialerd.domain import DuePhone
 from dialerd.errors import DialerdError
@@ -56,6 +57,9 @@ class PreviewRunner(Protocol):
 
     @property
     def campaign(self) -> Campaign: ...
+
+    @property
+    def board(self) -> AgentBoard: ...
 
     @property
     def campaign_id(self) -> int: ...
@@ -148,7 +152,10 @@ class PreviewDesk:
         if runner is None:
             await self._give_back(hold)
             raise BadRequest(f"campaign {hold.campaign!r} is no longer running", "campaign", 404)
-        await runner.dial_batch([hold.phone])
+        phone = routed_to(hold.phone, runner.board, hold.agent)  # the call goes to this agent
+        if phone.agent_interface is None:
+            log.warning("preview_agent_not_in_queue", agent=hold.agent, queue=runner.board.queue)
+        await runner.dial_batch([phone])
         attempt = next(
             (a for a, live in runner.calls.items() if live.phone.phone_id == hold.phone.phone_id),
             None,

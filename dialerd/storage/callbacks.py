@@ -13,7 +13,7 @@ follow-ups (docs/followups.md).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -131,13 +131,16 @@ class PgCallbacks:
             "lease_until": now + timedelta(seconds=lease_s),
         }
         async with self._store.transaction("claiming callbacks") as connection:
-            claimed = list((await connection.execute(CLAIM, params)).scalars())
-            if not claimed:
+            owners = {r.phone_id: r.owner for r in await connection.execute(CLAIM, params)}
+            if not owners:
                 return []
+            claimed = list(owners)
             again_at = now + timedelta(seconds=RECLAIM_AFTER_S)
             await connection.execute(PUT_OFF, {"phone_ids": claimed, "again_at": again_at})
             rows = await connection.execute(DUE_DETAILS, {"phone_ids": claimed})
-            return [_due_phone(row) for row in rows.mappings()]
+            phones = [_due_phone(row) for row in rows.mappings()]
+            # an owned request names its agent: the call goes to that agent (dialerd.agents)
+            return [replace(p, agent_name=owners.get(p.phone_id) or "") for p in phones]
 
     async def sweep(self, now: datetime, with_events: Collection[str]) -> int:
         """Settle as missed the requests past their deadline that nobody is dialling."""

@@ -76,7 +76,7 @@ BY_ID = sa.text(_CONTEXT.format(source="callback_requests") + " WHERE x.id = :re
 # phone of the lead is leased or being dialled, nor when it is blocked.
 CLAIM = sa.text("""
 WITH due AS MATERIALIZED (
-    SELECT s.phone_id FROM callback_requests r
+    SELECT s.phone_id, r.agent AS owner FROM callback_requests r
     JOIN phone_schedule s ON s.lead_id = r.lead_id
     WHERE r.campaign_id = :campaign_id AND r.settled_at IS NULL AND r.due_at <= :now
       AND (r.agent IS NULL OR r.agent = ANY(:agents))
@@ -93,7 +93,7 @@ UPDATE phone_schedule AS s
 SET state = 'leased', leased_by = :node, lease_until = :lease_until, updated_at = :now
 FROM due
 WHERE s.phone_id = due.phone_id AND s.state IN ('scheduled', 'done', 'exhausted')
-RETURNING s.phone_id
+RETURNING s.phone_id, due.owner
 """).bindparams(sa.bindparam("agents", type_=ARRAY(sa.Text)))
 
 

@@ -113,6 +113,7 @@ async def test_dispositions_sent_over_ami_change_the_leads_next_attempt(
         finally:
             assert dialer.stop() == 0
     assert third["created_at"] >= at  # dialled again for the callback, not before its time
+    assert third["agent"] == owner  # to the agent who owns it, not whoever the queue picks
     rows = await query(
         database, "SELECT attempt_id, disposition, callback_at FROM dispositions ORDER BY id"
     )

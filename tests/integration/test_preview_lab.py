@@ -1,10 +1,11 @@
 """Preview mode's agent side, with the real daemon, the lab's Asterisk and PostgreSQL.
 
 An agent asks for the next lead (``POST /preview/next``), sees who it is, dials
-(``POST /preview/dial``): a lab agent takes the call, and a disposition sent for that
-attempt is recorded and acts. Another asks and skips: the lead goes back, and the next agent
-who asks gets it; a reservation nobody dials is given back after ``preview.reserve_s``.
-Meanwhile nobody else gets a reserved lead, and the campaign places no call of its own.
+(``POST /preview/dial``): that agent, not whoever the queue would pick, takes the call (as
+Asterisk's CDR shows), and a disposition sent for that attempt is recorded and acts. Another
+asks and skips: the lead goes back, and the next agent who asks gets it; a reservation nobody
+dials is given back after ``preview.reserve_s``. Meanwhile nobody else gets a reserved lead,
+and the campaign places no call of its own.
 """
 
 from __future__ import annotations
@@ -69,6 +70,14 @@ async def ask(dialer: Dialer, agent: str) -> tuple[int, dict[str, Any]]:
     return answer
 
 
+AGENT, OTHER = "agent07", "agent02"  # not the queue's first pick (rrmemory starts at agent01)
+
+
+async def cdr_of(lab: Lab, attempt: str) -> bool | str:
+    rows = [r for r in lab.cdr_rows() if r["uniqueid"] == attempt]
+    return True if rows else f"no CDR row for {attempt} yet"
+
+
 async def phone_state(database: str) -> str:
     (row,) = await query(database, "SELECT state FROM phone_schedule")
     state: str = row["state"]
@@ -81,14 +90,14 @@ async def test_ask_see_dial_then_the_disposition_acts(
     async with lab_world(lab, **ANSWER_SHORT):
         dialer = started(lab, database, tmp_path)
         try:
-            status, held = await ask(dialer, "agent01")
+            status, held = await ask(dialer, AGENT)
             assert status == 201, held
             assert await query(database, "SELECT attempt_id FROM call_attempts") == []
             assert await phone_state(database) == "leased"
-            other = await ask(dialer, "agent02")
-            again = await ask(dialer, "agent01")
-            body = {"reservation_id": held["reservation_id"], "agent": "agent01"}
-            stolen = post_json(dialer.metrics_port, "/preview/dial", {**body, "agent": "agent02"})
+            other = await ask(dialer, OTHER)
+            again = await ask(dialer, AGENT)
+            body = {"reservation_id": held["reservation_id"], "agent": AGENT}
+            stolen = post_json(dialer.metrics_port, "/preview/dial", {**body, "agent": OTHER})
             dialled = post_json(dialer.metrics_port, "/preview/dial", body)
             assert dialled[0] == 201, dialled
             attempt = dialled[1]["attempt_id"]
@@ -99,7 +108,8 @@ async def test_ask_see_dial_then_the_disposition_acts(
                 return True if outcome is not None else f"outcome {outcome}"
 
             await wait_until(ended, timeout_s=40, interval_s=0.5)
-            sale = {"attempt_id": attempt, "disposition": "sale", "agent": "agent01"}
+            await wait_until(lambda: cdr_of(lab, attempt), timeout_s=10, interval_s=0.5)
+            sale = {"attempt_id": attempt, "disposition": "sale", "agent": AGENT}
             disposed = post_json(dialer.metrics_port, "/dispositions", sale)
         finally:
             assert dialer.stop() == 0
@@ -113,10 +123,15 @@ async def test_ask_see_dial_then_the_disposition_acts(
     assert again == (200, held)  # asking twice gives the same lead
     assert stolen[0] == 409, stolen
     assert (disposed[0], disposed[1]["act"]) == (201, "close"), disposed
-    attempts = await query(database, "SELECT attempt_id, number, outcome FROM call_attempts")
-    assert [(str(r["attempt_id"]), r["number"], r["outcome"]) for r in attempts] == [
-        (attempt, NUMBER, "connected")
+    attempts = await query(
+        database, "SELECT attempt_id, number, outcome, agent, talk_s FROM call_attempts"
+    )
+    assert [(str(r["attempt_id"]), r["number"], r["outcome"], r["agent"]) for r in attempts] == [
+        (attempt, NUMBER, "connected", AGENT)
     ]
+    assert attempts[0]["talk_s"] >= 1
+    (row,) = [r for r in lab.cdr_rows() if r["uniqueid"] == attempt]
+    assert row["dstchannel"].startswith(f"Local/{AGENT}@lab-agents-"), row  # the one who dialled
     rows = await query(database, "SELECT attempt_id, disposition FROM dispositions")
     assert [(str(r["attempt_id"]), r["disposition"]) for r in rows] == [(attempt, "sale")]
     assert await phone_state(database) == "done"

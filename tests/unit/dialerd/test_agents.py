@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from dialerd.agents import AgentBoard
+from dataclasses import replace as changed
+from datetime import UTC, datetime
+
+from dialerd.agents import AgentBoard, routed_to
+from dialerd.domain import DuePhone, PhoneType
 
 Q = "sales"
 
@@ -76,3 +80,22 @@ def test_unavailable_member_is_not_logged_in() -> None:
     board = board_with("a").apply(*member("b", status=5), now=0)
     assert board.logged_in_count() == 1
     assert board.ready_count(0) == 1
+
+
+def test_a_member_is_found_by_name_or_interface() -> None:
+    board = board_with("a", "b")
+    found = board.member("b")
+    assert found is not None
+    assert found.interface == "Local/b@agents/n"
+    assert board.member("Local/a@agents/n") is not None
+    assert board.member("z") is None
+
+
+def test_a_call_for_a_member_is_routed_to_its_interface_and_for_a_stranger_to_the_queue() -> None:
+    phone = DuePhone(1, 1, 1, "+380501234567", PhoneType.MOBILE, "Olena", None, 0, 0, None,
+                     datetime(2026, 12, 3, tzinfo=UTC))  # fmt: skip
+    board = board_with("a", "b")
+    routed = routed_to(phone, board, "b")
+    assert (routed.agent_interface, routed.agent_name) == ("Local/b@agents/n", "b")
+    stranger = routed_to(changed(phone, agent_name="z"), board, "z")
+    assert (stranger.agent_interface, stranger.agent_name) == (None, "")

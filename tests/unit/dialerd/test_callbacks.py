@@ -127,7 +127,7 @@ class FakeRunner:
 
 
 def phones(*ids: int) -> list[Any]:
-    return [SimpleNamespace(phone_id=i) for i in ids]
+    return [SimpleNamespace(phone_id=i, agent_name="") for i in ids]
 
 
 async def test_one_callback_dial_per_ready_agent() -> None:

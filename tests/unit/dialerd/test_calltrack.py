@@ -152,3 +152,10 @@ def test_connected_outcome_only_after_an_agent_connected(events: list[CallEvent]
     for f in finished:
         if f.result.outcome is Outcome.CONNECTED:
             assert f.result.agent is not None
+
+
+def test_a_customer_hanging_up_first_gives_the_talk_time_from_connect_to_hang_up() -> None:
+    events = [OriginateResult(4), CustomerAnswered(), AgentConnected("agent03", 0.0)]
+    _, finished = run([*events, HungUp(16), HungUp(16), HungUp(16)][:4])
+    (result,) = [f.result for f in finished]
+    assert result.talk_s == 1.0  # connected at T0 + 2 s, hung up at T0 + 3 s

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -86,3 +87,20 @@ def test_campaign_dial_settings_that_would_break_an_originate_are_refused(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         campaign(**dial)
+
+
+def variables(headers: dict[str, str | list[str]]) -> dict[str, str]:
+    listed = headers["Variable"]
+    assert isinstance(listed, list)
+    return dict(v.split("=", 1) for v in listed)
+
+
+def test_a_call_for_one_agent_names_that_agent_and_a_queued_call_none() -> None:
+    attempt = uuid.uuid4()
+    queued = variables(originate_headers(campaign(), attempt, phone(name="Olena"), None))
+    assert "DIALERD_AGENT" not in queued
+    preview = replace(phone(name="Olena"), agent_interface="Local/agent05@agents/n")
+    preview = replace(preview, agent_name="agent05")
+    direct = variables(originate_headers(campaign(), attempt, preview, None))
+    assert direct["DIALERD_AGENT"] == "Local/agent05@agents/n"
+    assert direct["__DIALERD_AGENT_NAME"] == "agent05"  # inherited: the agent's leg reports it

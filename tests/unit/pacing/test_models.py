@@ -82,6 +82,7 @@ def test_the_observed_mean_leaves_the_prior_out() -> None:
     assert model.observed_mean_s == 0.0
     for talk_s in (10.2, 20.2, 30.2) * 10:  # 30 calls: some refitted into bins, some pending
         model = model.observed(talk_s)
-    assert model.weight > 0 and model.pending
+    assert model.weight > 0
+    assert model.pending
     assert abs(model.observed_mean_s - 20.2) < 0.5
     assert model.mean_s > 50.0  # the forecast still leans on the prior
