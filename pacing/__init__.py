@@ -4,6 +4,7 @@ No I/O, no clock, no global randomness: time and observations are arguments, so 
 simulator (`pacing.sim`) runs exactly the code production runs. See docs/pacing.md.
 """
 
+from pacing.arrivals import InboundConnected
 from pacing.blended import InboundEnded
 from pacing.engine import (
     CallAbandoned,
@@ -24,6 +25,7 @@ __all__ = [
     "ComplianceWindow",
     "Decision",
     "DialEnded",
+    "InboundConnected",
     "InboundEnded",
     "Mode",
     "Observation",

@@ -7,6 +7,8 @@ different things about an agent 30 s into a call. Each queue named in
 `PacingInputs.inbound` gets its own talk-time model, learnt from `InboundEnded`
 observations, and its own agent table; until a queue's model has seen `MIN_LEARNT`
 calls, its agents are forecast with the campaign's model, as before any was learnt.
+
+Inbound callers also compete for the agents pacing counts on: pacing.arrivals.
 """
 
 from __future__ import annotations

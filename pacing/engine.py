@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from pacing.arrivals import ArrivalRate, InboundConnected
 from pacing.blended import InboundEnded, Queues, inbound_rows, learned, refreshed
 from pacing.controller import Calibration, risk_limit
 from pacing.forecast import AgentTable, Outlook, Tabled, agents_free, deadlines, outlook
@@ -49,7 +50,7 @@ class CallAbandoned:
     """An answered call found no agent within the grace and was dropped."""
 
 
-Observation = DialEnded | CallEnded | CallAbandoned | InboundEnded
+Observation = DialEnded | CallEnded | CallAbandoned | InboundEnded | InboundConnected
 
 MACHINE_FADE = 0.02  # weight of each new classified answer in the machine share
 
@@ -76,6 +77,7 @@ class PacingState:
     table_calls: float = 0.0  # talk times the model had seen when the table was built
     machines: MachineShare = field(default_factory=MachineShare)
     queues: Queues = ()  # inbound queues' talk-time models (pacing.blended)
+    arrivals: ArrivalRate = field(default_factory=ArrivalRate)  # inbound callers (pacing.arrivals)
 
     @classmethod
     def initial(cls, settings: PacingSettings) -> PacingState:
@@ -87,6 +89,8 @@ def observe(state: PacingState, observation: Observation) -> PacingState:
     machines = state.machines
     if isinstance(observation, InboundEnded):  # a new queue's prior: the campaign's mean
         return replace(state, queues=learned(state.queues, observation, state.handle.mean_s))
+    if isinstance(observation, InboundConnected):
+        return replace(state, arrivals=state.arrivals.observed(observation.at_s))
     if isinstance(observation, DialEnded):
         ring = ring.observed(observation.ring_s, observation.answered)
         if observation.machine or observation.answered:
@@ -140,7 +144,8 @@ def predictive(
     state = with_table(state, inputs.settings, now, inputs.grace_left_s, on_calls)
     assert state.table is not None  # with_table always leaves one
     inbound = inbound_rows(inputs.inbound, state.queues, state.table)
-    view = outlook(inputs, agents_free(inputs, state.table, inbound), state.ring.fit)
+    free = agents_free(inputs, state.table, inbound)
+    view = outlook(inputs, free, state.ring.fit, state.arrivals.per_s(now))
     return place(inputs, view, state)
 
 

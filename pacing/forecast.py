@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
+from pacing.arrivals import arrival_chances
 from pacing.handle import HandleTimeModel
 from pacing.inputs import PacingInputs
 from pacing.ring import RingFit
@@ -111,8 +112,10 @@ def deadlines(ring: RingFit, grace_s: float) -> tuple[float, ...]:
     return tuple(t + grace_s for t in ring.pickup_s)
 
 
-def outlook(inputs: PacingInputs, free: Side, ring: RingFit) -> Outlook:
-    ahead = calls_ahead(inputs, ring)
+def outlook(inputs: PacingInputs, free: Side, ring: RingFit, inbound_per_s: float = 0.0) -> Outlook:
+    """`inbound_per_s`: how often inbound callers take the campaign's agents
+    (`pacing.blended.ArrivalRate`); they and the callers waiting are calls ahead."""
+    ahead = calls_ahead(inputs, ring, inbound_per_s)
     k = len(ring.pickup_s)
     fresh = tuple(ring.answer_share * (i + 0.5) / k for i in range(k))
     return Outlook(free.mean, free.var, ahead.mean, ahead.var, fresh, exact_margins(free, ahead))
@@ -137,11 +140,17 @@ def known_free(inputs: PacingInputs, free_in_s: tuple[float, ...], ends: tuple[f
     return Side(sure, ((),) * len(ends), (0.0,) * len(ends))
 
 
-def calls_ahead(inputs: PacingInputs, ring: RingFit) -> Side:
+def calls_ahead(inputs: PacingInputs, ring: RingFit, inbound_per_s: float = 0.0) -> Side:
     k = len(ring.pickup_s)
     cols = columns(lookup(ring.ahead_rows, inputs.ringing_s), 2 * k)
-    sure = (inputs.waiting_calls,) * k
-    return Side(sure, tuple(cols[:k]), tuple(sum(c) for c in cols[k:]))
+    sure = (inputs.waiting_calls + inputs.inbound_waiting,) * k
+    ends = tuple(t + inputs.grace_left_s for t in ring.pickup_s)
+    arrivals = arrival_chances(inbound_per_s, ends)
+    chances = tuple((*c, *a) for c, a in zip(cols[:k], arrivals, strict=True))
+    var = tuple(
+        sum(c) + sum(q * (1.0 - q) for q in a) for c, a in zip(cols[k:], arrivals, strict=True)
+    )
+    return Side(sure, chances, var)
 
 
 def exact_margins(free: Side, ahead: Side) -> tuple[tuple[float, ...], ...] | None:

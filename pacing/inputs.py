@@ -50,6 +50,7 @@ class PacingInputs:
     talking_s: tuple[float, ...] = ()  # per agent on a call: seconds since it connected
     # per agent on a call of an inbound queue (blended): the queue, seconds since connected
     inbound: tuple[tuple[str, float], ...] = ()
+    inbound_waiting: int = 0  # callers waiting in those queues: ahead of any new dial
     wrapping_s: tuple[float, ...] = ()  # per agent in wrap-up: seconds since it started
     ringing_s: tuple[float, ...] = ()  # per dial not answered yet: seconds since originate
     waiting_calls: int = 0  # answered, not yet with an agent

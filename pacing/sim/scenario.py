@@ -25,19 +25,31 @@ class Scenario:
     fail_share: float = 0.1  # of the unanswered dials, those that fail fast
     abandon_target: float = 0.03
     start_hour: float = 9.0  # wall-clock hour the shift starts (VICIdial's tapered brake reads it)
+    # blended agents: inbound callers (Poisson) whom the same agents serve first
+    inbound_per_hour: float = 0.0
+    inbound_talk_s: float = 240.0  # their mean talk time (lognormal, shape talk_sigma)
 
     def __post_init__(self) -> None:
         if self.agents < 1 or not 0.0 < self.answer_rate <= 1.0:
             raise ValueError("a scenario needs at least one agent and an answer rate in (0, 1]")
         if self.talk_mean_s <= 0 or self.talk_sigma < 0 or self.shift_s <= 0:
             raise ValueError("talk time and shift length must be positive")
+        if self.inbound_per_hour < 0 or self.inbound_talk_s <= 0:
+            raise ValueError("the inbound rate must not be negative, its talk time positive")
 
     @property
     def talk_mu(self) -> float:
         return math.log(self.talk_mean_s) - self.talk_sigma**2 / 2.0
 
+    @property
+    def inbound_mu(self) -> float:
+        return math.log(self.inbound_talk_s) - self.talk_sigma**2 / 2.0
+
     def label(self) -> str:
-        return f"N={self.agents} answer={self.answer_rate:g} talk={self.talk_mean_s:g}s"
+        label = f"N={self.agents} answer={self.answer_rate:g} talk={self.talk_mean_s:g}s"
+        if self.inbound_per_hour:
+            label += f" inbound={self.inbound_per_hour:g}/h x {self.inbound_talk_s:g}s"
+        return label
 
 
 class Policy(Protocol):

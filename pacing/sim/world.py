@@ -1,9 +1,15 @@
 """The discrete-event world: an event heap, agents, dials, a queue with a grace period.
 
-Random draws come from two seeded streams, one per dial and one per connected call, each
-drawing the same count of numbers per item, so every policy meets the same leads and
-the same conversations in the same order (common random numbers: differences between
-policies are not luck).
+Random draws come from seeded streams, one per dial, one per connected call and one for
+inbound callers, each drawing the same count of numbers per item, so every policy meets
+the same leads, the same conversations and the same callers in the same order (common
+random numbers: differences between policies are not luck).
+
+Blended agents (`Scenario.inbound_per_hour`): inbound callers arrive as a Poisson stream
+and are served by the same agents, before any waiting outbound call; they wait as long as
+it takes (their waiting is the inbound queue's business, not an abandon). Pacing sees each
+agent on an inbound call in `PacingInputs.inbound` and learns their talk times from
+`InboundEnded`.
 """
 
 from __future__ import annotations
@@ -13,13 +19,16 @@ import random
 from collections import deque
 from collections.abc import Callable
 
+from pacing.arrivals import InboundConnected
+from pacing.blended import InboundEnded
 from pacing.engine import CallAbandoned, CallEnded, DialEnded
 from pacing.inputs import Mode, PacingInputs, PacingSettings
 from pacing.ledger import WindowCounts
 from pacing.sim.scenario import Policy, Scenario, ShiftResult, Slice
 
-DIAL_END, TALK_END, WRAP_END, GIVE_UP, TICK = range(5)
+DIAL_END, TALK_END, WRAP_END, GIVE_UP, TICK, CALLER, INBOUND_END = range(7)
 UNCAPPED = 1_000_000
+INBOUND_QUEUE = "inbound"  # the queue name pacing learns the inbound talk times under
 SLICE_S = 900.0
 
 Progress = Callable[[float], None]
@@ -52,6 +61,9 @@ class Simulation:
         # seeded on purpose: a reproducible simulation, not cryptography
         self.dial_rng = random.Random(f"{seed}-dials")  # noqa: S311
         self.talk_rng = random.Random(f"{seed}-talks")  # noqa: S311
+        self.inbound_rng = random.Random(f"{seed}-inbound")  # noqa: S311
+        self.on_inbound: dict[int, float] = {}  # agent -> inbound call connected at
+        self.callers: deque[float] = deque()  # waiting inbound callers: their talk times
         self.heap: list[tuple[float, int, int, int]] = []
         self.seq = 0
         self.now = 0.0
@@ -73,8 +85,18 @@ class Simulation:
     # ---- the loop -----------------------------------------------------------------
 
     def run(self) -> ShiftResult:
-        handlers = (self.dial_end, self.talk_end, self.wrap_end, self.give_up, self.tick)
+        handlers = (
+            self.dial_end,
+            self.talk_end,
+            self.wrap_end,
+            self.give_up,
+            self.tick,
+            self.caller,
+            self.inbound_end,
+        )
         self.push(0.0, TICK, 0)
+        if self.sc.inbound_per_hour > 0:
+            self.push(self.next_caller_at(), CALLER, 0)
         while self.heap:
             self.now, _, kind, ref = heapq.heappop(self.heap)
             handlers[kind](ref)
@@ -101,6 +123,8 @@ class Simulation:
             settings=self.settings,
             ready_agents=len(self.ready),
             talking_s=tuple([now - t for t in self.talking.values()]),
+            inbound=tuple([(INBOUND_QUEUE, now - t) for t in self.on_inbound.values()]),
+            inbound_waiting=len(self.callers),
             wrapping_s=tuple([now - t for t in self.wrapping.values()]),
             ringing_s=tuple([now - t for t in self.ringing.values()]),
             waiting_calls=len(self.waiting_ids),
@@ -111,7 +135,7 @@ class Simulation:
 
     def truth(self) -> tuple[float, ...]:
         now, free_at = self.now, self.free_at
-        busy = [*self.talking, *self.wrapping]
+        busy = [*self.talking, *self.on_inbound, *self.wrapping]
         return tuple([free_at[a] - now for a in busy])
 
     # ---- dials --------------------------------------------------------------------
@@ -174,6 +198,9 @@ class Simulation:
 
     def wrap_end(self, agent: int) -> None:
         del self.wrapping[agent]
+        if self.callers:  # inbound callers first
+            self.connect_inbound(agent, self.callers.popleft())
+            return
         while self.waiting:
             call = self.waiting.popleft()
             if call in self.waiting_ids:
@@ -181,6 +208,38 @@ class Simulation:
                 self.connect(agent)
                 return
         self.ready.append(agent)
+
+    # ---- inbound callers (blended agents) ---------------------------------------------
+
+    def next_caller_at(self) -> float:
+        return self.now + self.inbound_rng.expovariate(self.sc.inbound_per_hour / 3600.0)
+
+    def caller(self, _: int) -> None:
+        """An inbound caller: drawn on arrival (its talk time too), so that every policy
+        meets the same callers."""
+        if self.now >= self.end:
+            return
+        talk_s = self.inbound_rng.lognormvariate(self.sc.inbound_mu, self.sc.talk_sigma)
+        self.push(self.next_caller_at(), CALLER, 0)
+        if self.ready:
+            self.connect_inbound(self.ready.popleft(), talk_s)
+        else:
+            self.callers.append(talk_s)
+
+    def connect_inbound(self, agent: int, talk_s: float) -> None:
+        sc = self.sc
+        self.policy.observe(InboundConnected(self.now))
+        self.on_inbound[agent] = self.now
+        self.talk_of[agent] = talk_s
+        self.free_at[agent] = self.now + talk_s + sc.wrapup_s
+        self.add_busy(self.now, self.free_at[agent])
+        self.push(self.now + talk_s, INBOUND_END, agent)
+
+    def inbound_end(self, agent: int) -> None:
+        del self.on_inbound[agent]
+        self.policy.observe(InboundEnded(INBOUND_QUEUE, self.talk_of[agent]))
+        self.wrapping[agent] = self.now
+        self.push(self.now + self.sc.wrapup_s, WRAP_END, agent)
 
     # ---- accounting ---------------------------------------------------------------
 
