@@ -34,7 +34,10 @@ AGENT_EVENTS = frozenset(
     }
 )
 
-QUEUE_CALL_EVENTS = frozenset({"AgentConnect", "AgentComplete"})  # for dialerd.blended
+# for dialerd.blended: inbound calls of the campaigns' agents, and callers waiting
+QUEUE_CALL_EVENTS = frozenset(
+    {"AgentConnect", "AgentComplete", "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon"}
+)
 
 
 def call_key(event: Event) -> str | None:
@@ -125,4 +128,6 @@ TRANSLATIONS: dict[str, Callable[[Mapping[str, str]], CallEvent | None]] = {
 # one AgentConnect). The AMI client asks Asterisk for these only (AmiSettings.events), which
 # spares the daemon the nine in ten events of a call it has no use for (VarSet, Newexten,
 # DeviceStateChange, ...). A handler for a new event must add it here, or it never arrives.
-WANTED_EVENTS = AGENT_EVENTS | frozenset(TRANSLATIONS) | frozenset({"FullyBooted"})
+WANTED_EVENTS = (
+    AGENT_EVENTS | QUEUE_CALL_EVENTS | frozenset(TRANSLATIONS) | frozenset({"FullyBooted"})
+)

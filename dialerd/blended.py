@@ -7,6 +7,10 @@ of the campaign queue's own callers, or a call of a queue named in ``agents.inbo
 that queue's handle time (pacing.blended). Members are keyed by interface, as on the agent
 board. A start missed (dialerd started mid-call, a lost connection) leaves the agent busy on
 a call of unknown age: pacing then assumes it has just begun.
+
+The same queues' callers who are still waiting (``QueueCallerJoin`` until
+``QueueCallerLeave`` or ``QueueCallerAbandon``) take the next free agents before any new
+dial, and each inbound connect teaches pacing how often they come (pacing.arrivals).
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from dialerd.amievents import seconds
-from pacing import InboundEnded
+from pacing import InboundConnected, InboundEnded, Observation
 
-__all__ = ["InboundCall", "InboundCalls"]
+__all__ = ["CALLER_EVENTS", "InboundCall", "InboundCalls"]
+
+CALLER_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,23 +37,35 @@ class InboundCall:
 class InboundCalls:
     queues: frozenset[str]  # the campaign's queue and its agents.inbound_queues
     calls: Mapping[str, InboundCall] = field(default_factory=lambda: MappingProxyType({}))
+    waiting: frozenset[str] = frozenset()  # Uniqueids of the inbound callers waiting
 
     def apply(
         self, name: str, headers: Mapping[str, str], now: float, ours: bool
-    ) -> tuple[InboundCalls, InboundEnded | None]:
-        """After one AgentConnect or AgentComplete; ``ours``: the caller is a call dialerd
-        placed (its agent is then on a dialer call, not an inbound one). Returns the ended
-        inbound call's handle time for pacing to learn, if one ended."""
+    ) -> tuple[InboundCalls, tuple[Observation, ...]]:
+        """After one of QUEUE_CALL_EVENTS; ``ours``: the caller is a call dialerd placed
+        (its agent is then on a dialer call, not an inbound one). Returns what pacing
+        learns: an inbound connect, an ended inbound call's handle time."""
         queue = headers.get("Queue") or ""
+        if queue not in self.queues or (ours and name != "AgentConnect"):
+            return self, ()
+        if name in CALLER_EVENTS:
+            return self._caller(name, headers.get("Uniqueid") or ""), ()
         member = headers.get("Interface") or headers.get("MemberName") or ""
-        if queue not in self.queues or not member:
-            return self, None
-        if name == "AgentConnect":
-            return (self._without(member) if ours else self._with(member, queue, now)), None
-        if name != "AgentComplete" or ours:
-            return self, None
-        ended = InboundEnded(queue=queue, talk_s=seconds(headers.get("TalkTime")))
-        return self._without(member), ended
+        if not member or name not in ("AgentConnect", "AgentComplete"):
+            return self, ()
+        if name == "AgentComplete":
+            ended = InboundEnded(queue=queue, talk_s=seconds(headers.get("TalkTime")))
+            return self._without(member), (ended,)
+        if ours:  # the agent is on a dialer call now
+            return self._without(member), ()
+        return self._with(member, queue, now), (InboundConnected(now),)
+
+    def _caller(self, name: str, caller: str) -> InboundCalls:
+        if not caller:
+            return self
+        if name == "QueueCallerJoin":
+            return replace(self, waiting=self.waiting | {caller})
+        return replace(self, waiting=self.waiting - {caller})
 
     def on_calls(self, busy: Collection[str], now: float) -> tuple[tuple[str, float], ...]:
         """(queue, seconds so far) of the inbound calls of the ``busy`` interfaces (an entry
@@ -61,10 +79,11 @@ class InboundCalls:
     def with_queues(self, queues: frozenset[str]) -> InboundCalls:
         """For a reloaded campaign: calls of queues it no longer names are forgotten."""
         kept = {m: c for m, c in self.calls.items() if c.queue in queues}
-        return InboundCalls(queues, MappingProxyType(kept))
+        return InboundCalls(queues, MappingProxyType(kept), self.waiting)
 
     def forgotten(self) -> InboundCalls:
-        """After a lost connection: an AgentComplete may have been missed."""
+        """After a lost connection: an AgentComplete or a QueueCallerLeave may have been
+        missed."""
         return InboundCalls(self.queues)
 
     def _with(self, member: str, queue: str, now: float) -> InboundCalls:

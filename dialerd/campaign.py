@@ -202,6 +202,7 @@ class CampaignRunner:
             dials_allowed_now=self._dials_allowed(now),
             amd_s=self.amd_s if self.campaign.amd.enabled else 0.0,
             inbound=self.inbound.on_calls(self.board.busy_interfaces(), now),
+            inbound_waiting=len(self.inbound.waiting),
         )
 
     def _dials_allowed(self, now: float) -> int:
@@ -529,9 +530,8 @@ class CampaignRunner:
         """A queue's AgentConnect or AgentComplete (dialerd.blended); ``ours``: the caller is
         a call dialerd placed."""
         now = self._w.clock.monotonic()
-        self.inbound, ended = self.inbound.apply(event.name, event.headers, now, ours)
-        if ended is not None:
-            self.pacer.learn([ended])
+        self.inbound, learnt = self.inbound.apply(event.name, event.headers, now, ours)
+        self.pacer.learn(learnt)
 
     def finish_without_call(self, attempt_id: uuid.UUID, outcome: Outcome) -> None:
         live = self.calls.get(attempt_id)

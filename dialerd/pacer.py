@@ -63,6 +63,7 @@ class Situation:
     amd_s: float = 0.0  # mean AMD time of answered calls before they are queued (0: no AMD)
     # per agent on an inbound call whose start was seen: its queue, seconds since it began
     inbound: tuple[tuple[str, float], ...] = ()
+    inbound_waiting: int = 0  # inbound callers waiting in those queues
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Pacer:
             ready_agents=ready,
             talking_s=(*seen.talking_s, *([0.0] * (others - len(inbound)))),
             inbound=inbound,
+            inbound_waiting=seen.inbound_waiting,
             wrapping_s=wrapping,
             ringing_s=seen.ringing_s,
             waiting_calls=seen.waiting_calls,

@@ -185,7 +185,9 @@ def inbound_document(runner: CampaignRunner, now: float) -> Document:
         }
         for m in runner.pacer.state.queues
     ]
-    return {"inbound": {"on_calls": on_calls, "queues": queues}}
+    arrivals = runner.pacer.state.arrivals.per_s(now)
+    document = {"on_calls": on_calls, "waiting": len(runner.inbound.waiting), "queues": queues}
+    return {"inbound": document | {"connects_per_hour": round(3600 * arrivals, 1)}}
 
 
 def agent_states_document(

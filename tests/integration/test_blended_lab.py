@@ -8,7 +8,8 @@ takes one of those five counts towards the reserve, so the campaign still dials 
 
 In the second test the same agents are members of ``lab-support`` too: callers of that
 queue talk 2 s, and the campaign must learn exactly the talk times Asterisk's queue_log
-gives those calls, and show an agent on one of them as on an inbound call of that queue.
+gives those calls and how often they come, show a caller waiting while every support agent
+is paused there, and show an agent on a support call as on an inbound call of that queue.
 """
 
 from __future__ import annotations
@@ -166,7 +167,12 @@ async def test_the_campaign_learns_an_inbound_queues_talk_times_and_follows_its_
                 call_ids.add(await support_call(ami, SUPPORT_TALK_S))
             await wait_until(all_learnt, timeout_s=60, interval_s=1.0)
             learnt = support_model(port)
+            await pause_support(ami, lab, True)
             long_call = await support_call(ami, 30)
+            await wait_until(lambda: inbound_waiting(port, 1), timeout_s=20, interval_s=0.5)
+            waiting = status(port)["inbound"]
+            await pause_support(ami, lab, False)
+            await wait_until(lambda: inbound_waiting(port, 0), timeout_s=20, interval_s=0.5)
             await wait_until(on_support_call, timeout_s=30, interval_s=0.5)
             campaign = status(port)
         finally:
@@ -180,9 +186,25 @@ async def test_the_campaign_learns_an_inbound_queues_talk_times_and_follows_its_
     assert len(truth) == SUPPORT_CALLS
     assert abs(learnt["mean_talk_s"] - sum(truth) / len(truth)) <= 0.5, (learnt, truth)
     assert long_call not in call_ids
+    assert waiting["waiting"] == 1
+    assert waiting["connects_per_hour"] > 0  # the twelve support calls
     (on_call,) = campaign["inbound"]["on_calls"]
     assert on_call["queue"] == SUPPORT
     assert on_call["agent"].startswith("Local/agent")
+
+
+async def pause_support(ami: AmiClient, lab: Lab, paused: bool) -> None:
+    for n in range(1, lab.agents + 1):
+        headers = {"Queue": SUPPORT, "Interface": f"Local/agent{n:02d}@lab-agents/n"}
+        await ami.send_action("QueuePause", {**headers, "Paused": str(paused).lower()})
+
+
+async def inbound_waiting(port: int, count: int) -> bool | str:
+    try:
+        inbound = status(port)["inbound"]
+    except (KeyError, IndexError) as exc:
+        return f"no status yet: {exc!r}"
+    return True if inbound["waiting"] == count else f"{inbound}"
 
 
 async def seen_agents(port: int) -> bool | str:
