@@ -10,8 +10,10 @@ never ours.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from pacing.sim.baselines import FixedLevel, Progressive, Vicidial, VicidialSettings
 from pacing.sim.policies import Oracle, Ours
@@ -23,6 +25,8 @@ SCREEN = 0.033
 FINALS = 3  # settings within the target compared on all seeds
 MAX_FINALS = 8  # settings tried on all seeds at most
 Factory = Callable[[], Policy]
+T = TypeVar("T")
+R = TypeVar("R")
 VICIDIAL_METHODS = ("ADAPT_HARD_LIMIT", "ADAPT_AVERAGE", "ADAPT_TAPERED")
 MAX_LEVELS = (1.2, 1.4, 1.7, 2.0, 2.5, 3.0, 4.0)
 DIFF_TARGETS = (-1.0, 0.0, 1.0)
@@ -108,3 +112,11 @@ def vicidial_grid(scenario: Scenario) -> list[Factory]:
                 )
                 grid.append(partial(Vicidial, settings))
     return grid
+
+
+def run_all(measure: Callable[[T], R], tasks: Sequence[T], jobs: int) -> list[R]:
+    """`measure` of every task, in order; on `jobs` worker processes when more than one."""
+    if jobs <= 1:
+        return [measure(t) for t in tasks]
+    with ProcessPoolExecutor(jobs) as pool:
+        return list(pool.map(measure, tasks))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 from bench.pacing.policies import (
@@ -31,6 +30,7 @@ from bench.pacing.policies import (
     oracle,
     ours,
     progressive,
+    run_all,
     tune,
     vicidial_default,
     vicidial_grid,
@@ -142,11 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     headline = replace(HEADLINE, shift_s=grid[0].shift_s)
     tasks = [(s, seeds) for s in (*grid, headline)]
     started = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            rows = list(pool.map(measure, tasks))
-    else:
-        rows = [measure(t) for t in tasks]
+    rows = run_all(measure, tasks, args.jobs)
     print_table(rows)
     top = rows[-1]
     print(
