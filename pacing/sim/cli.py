@@ -38,6 +38,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pickup-s", type=float, nargs=2, default=(15.0, 25.0), metavar=("MIN", "MAX"))
     p.add_argument("--grace-s", type=float, default=2.0, help="safe-harbour seconds")
     p.add_argument("--abandon-target", type=float, default=3.0, help="percent of live answers")
+    p.add_argument(
+        "--inbound-per-hour", type=float, default=0.0, help="blended: inbound callers an hour"
+    )
+    p.add_argument("--inbound-talk-s", type=float, default=240.0, help="their mean talk time")
     p.add_argument("--shift-h", type=float, default=8.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--compare", action="store_true", help="also run progressive 1:1")
@@ -58,6 +62,8 @@ def scenario_of(args: argparse.Namespace) -> Scenario:
         grace_s=args.grace_s,
         abandon_target=args.abandon_target / 100.0,
         shift_s=args.shift_h * 3600.0,
+        inbound_per_hour=args.inbound_per_hour,
+        inbound_talk_s=args.inbound_talk_s,
     )
 
 

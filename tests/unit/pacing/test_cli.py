@@ -20,3 +20,17 @@ def test_simulate_rejects_a_bad_scenario() -> None:
     out, err = io.StringIO(), io.StringIO()
     assert main(["--agents", "0"], out, err) == 2
     assert "at least one agent" in err.getvalue()
+
+
+def test_simulate_takes_blended_agents_inbound_callers() -> None:
+    def occupancy(extra: list[str]) -> str:
+        out, err = io.StringIO(), io.StringIO()
+        argv = ["--agents", "5", "--shift-h", "0.5", "--talk-s", "60", "--seed", "2", *extra]
+        assert main(argv, out, err) == 0
+        return next(line for line in out.getvalue().splitlines() if "occupancy" in line)
+
+    blended = occupancy(["--inbound-per-hour", "60", "--inbound-talk-s", "120"])
+    assert blended != occupancy([])  # the same agents also served the callers
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--inbound-per-hour", "-1"], out, err) == 2
+    assert "inbound rate" in err.getvalue()
