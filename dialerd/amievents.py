@@ -84,7 +84,7 @@ def _user_event(h: Mapping[str, str]) -> CallEvent | None:
     if kind == "DialerdAmd":
         return _amd_done(h)
     if kind == "DialerdAgentConnected":  # a preview dial reached its agent (no queue)
-        return AgentConnected(agent=h.get("Agent") or "?", hold_s=0.0)
+        return AgentConnected(agent=h.get("Agent") or "?", hold_s=None)
     return None
 
 

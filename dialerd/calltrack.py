@@ -71,7 +71,7 @@ class AmdDone:
 @dataclass(frozen=True, slots=True)
 class AgentConnected:
     agent: str
-    hold_s: float
+    hold_s: float | None  # None: not told (a preview dial's own connect), answer to connect
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,9 +241,13 @@ def _agent_connected(call: Call, event: CallEvent, now: datetime) -> Step:
             answered_at=answered_at,
             agent_connected_at=now,
             agent=event.agent,
-            hold_s=event.hold_s,
+            hold_s=held_s(event.hold_s, answered_at, now),
         )
     )
+
+
+def held_s(told: float | None, answered_at: datetime, now: datetime) -> float:
+    return told if told is not None else max(0.0, (now - answered_at).total_seconds())
 
 
 def _queue_gave_up(call: Call, event: CallEvent, now: datetime) -> Step:

@@ -159,3 +159,11 @@ def test_a_customer_hanging_up_first_gives_the_talk_time_from_connect_to_hang_up
     _, finished = run([*events, HungUp(16), HungUp(16), HungUp(16)][:4])
     (result,) = [f.result for f in finished]
     assert result.talk_s == 1.0  # connected at T0 + 2 s, hung up at T0 + 3 s
+
+
+def test_a_connect_that_does_not_say_the_hold_time_is_held_from_the_answer() -> None:
+    _, finished = run(
+        [OriginateResult(4), CustomerAnswered(), AgentConnected("a", None), HungUp(16)]
+    )
+    (result,) = [f.result for f in finished]
+    assert result.hold_s == 2.0  # answered at T0 (the OriginateResponse), connected at T0 + 2 s

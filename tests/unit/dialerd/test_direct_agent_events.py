@@ -19,7 +19,7 @@ def test_the_agent_legs_connect_belongs_to_the_attempt_it_names() -> None:
         "DialerdAgentConnected", Uniqueid="1764750000.42", Attempt=ATTEMPT, Agent="agent05"
     )
     assert call_key(event) == ATTEMPT  # not the agent leg's own Uniqueid
-    assert call_event(event) == AgentConnected(agent="agent05", hold_s=0.0)
+    assert call_event(event) == AgentConnected(agent="agent05", hold_s=None)
 
 
 def test_other_events_keep_their_uniqueid_as_the_key() -> None:
