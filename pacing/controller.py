@@ -1,7 +1,12 @@
 """The outer loop: how much risk a dial may carry.
 
-Two parts, both multiplying the aim (a little under the target, so that chance cannot
-push a whole window over it):
+Two parts, both multiplying the aim. The aim is a little under the target, so that
+chance cannot push a whole window over it: a reserve of `RESERVE_CALLS` abandons, as a
+share of the target between `AIM_SHARE` (a young window, where a few calls move the
+rate a lot) and `AIM_SHARE_MOST` (a large one, where the reserve alone would round to
+nothing). The controller holds a window's rate within a few calls of its aim, so a
+reserve counted in calls rather than as a share spends most of a large window's budget
+while a small one keeps its margin.
 
 - the calibration: abandons that happened per abandon expected had every dial placed
   carried exactly the limit's risk, i.e. the abandon rate a limit really yields. Most
@@ -22,7 +27,9 @@ from dataclasses import dataclass
 
 from pacing.ledger import WindowCounts
 
-AIM_SHARE = 0.92  # of the target
+AIM_SHARE = 0.92  # of the target, at least...
+AIM_SHARE_MOST = 0.98  # ...and at most
+RESERVE_CALLS = 3.0  # abandons kept in reserve below the target, within those shares
 MIN_SCALE = 3.0  # calls
 SCALE_SHARE = 0.05  # of the abandons the aim allows so far
 LOWEST, HIGHEST = 0.1, 3.0  # the budget factor stays within these
@@ -58,8 +65,17 @@ def risk_limit(
     window: WindowCounts, target: float, calibration: Calibration = Calibration()
 ) -> tuple[float, float]:
     """(limit on one dial's modelled abandon risk, abandons the window can still absorb)."""
-    aim = target * AIM_SHARE
+    aim = aim_of(window, target)
     budget = aim * window.answered - window.abandoned
     scale = max(MIN_SCALE, SCALE_SHARE * aim * window.answered)
     factor = math.exp(max(-50.0, min(50.0, budget / scale)))
     return aim * min(HIGHEST, max(LOWEST, factor)) / calibration.factor, budget
+
+
+def aim_of(window: WindowCounts, target: float) -> float:
+    """The abandon rate to aim at: the target less a reserve of RESERVE_CALLS abandons,
+    between AIM_SHARE and AIM_SHARE_MOST of it. Counted on connected calls, so that an
+    abandon (which adds an answer) never raises the aim."""
+    allowed = target * window.connected
+    share = 1.0 - RESERVE_CALLS / allowed if allowed > 0 else AIM_SHARE
+    return target * min(AIM_SHARE_MOST, max(AIM_SHARE, share))
