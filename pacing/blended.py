@@ -78,9 +78,6 @@ def inbound_rows(
     when that queue is learnt, else from the campaign's."""
     tables = {m.queue: m.tabled.table for m in queues if m.tabled.table is not None}
     rows: list[tuple[float, ...]] = []
-    for queue, elapsed_s in inbound:
-        table = tables.get(queue, campaign)
-        if len(table.deadlines_s) != len(campaign.deadlines_s):
-            table = campaign  # built for other pickup points: refreshed on a later decision
-        rows.extend(lookup(table.rows, (elapsed_s,)))
+    for queue, elapsed_s in inbound:  # every table has the same PICKUP_POINTS deadlines
+        rows.extend(lookup(tables.get(queue, campaign).rows, (elapsed_s,)))
     return rows
